@@ -1,0 +1,143 @@
+using DiffusionSteering.Torch.Native;
+
+namespace DiffusionSteering.Torch;
+
+public static partial class torch
+{
+    /// <summary>Neural-network building blocks (PyTorch's <c>torch.nn</c>).</summary>
+    public static partial class nn
+    {
+        /// <summary>How a loss reduces over elements (libtorch's codes).</summary>
+        public enum Reduction
+        {
+            /// <summary>No reduction: one loss per element.</summary>
+            None = 0,
+            /// <summary>Mean over elements (over non-ignored targets for cross-entropy).</summary>
+            Mean = 1,
+            /// <summary>Sum over elements.</summary>
+            Sum = 2,
+        }
+
+        /// <summary>Stateless functions (PyTorch's <c>torch.nn.functional</c>).</summary>
+        public static class functional
+        {
+            /// <summary>y = x·Wᵀ + b.</summary>
+            public static Tensor linear(Tensor input, Tensor weight, Tensor? bias = null)
+            {
+                var c = new OpCall(Aten.linear);
+                c.Tensor(input); c.Tensor(weight); c.OptionalTensor(bias);
+                return c.ToTensor();
+            }
+
+            /// <summary>Layer normalisation over the trailing <paramref name="normalized_shape"/> dimensions.</summary>
+            public static Tensor layer_norm(Tensor input, long[] normalized_shape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
+            {
+                var c = new OpCall(Aten.layer_norm);
+                c.Tensor(input); c.IntList(normalized_shape); c.OptionalTensor(weight); c.OptionalTensor(bias); c.Double(eps);
+                return c.ToTensor();
+            }
+
+            /// <summary>
+            /// RMS normalisation over the last dimension: w ⊙ x / √(mean(x²) + eps), statistics in float32 and the result
+            /// cast back to the input dtype before the weight multiply (Llama/Qwen2 convention).
+            /// </summary>
+            public static Tensor rms_norm(Tensor input, Tensor? weight, double eps = 1e-6)
+            {
+                using var scope = NewDisposeScope();
+                var dtype = input.dtype;
+                var x = dtype == ScalarType.Float32 ? input : input.to(ScalarType.Float32);
+                var normalized = x * x.square().mean(-1, keepdim: true).add(eps).rsqrt();
+                if (dtype != ScalarType.Float32) normalized = normalized.to(dtype);
+                var output = weight is null ? normalized : weight * normalized;
+                return output.MoveToOuterDisposeScope();
+            }
+
+            /// <summary>Rows of <paramref name="weight"/> picked by integer ids.</summary>
+            public static Tensor embedding(Tensor input, Tensor weight, long padding_idx = -1)
+            {
+                var c = new OpCall(Aten.embedding);
+                c.Tensor(weight); c.Tensor(input); c.Int(padding_idx);
+                return c.ToTensor();
+            }
+
+            /// <summary>Cross-entropy of logits [N, C] (or [N, C, d…]) against class ids, skipping <paramref name="ignore_index"/>.</summary>
+            public static Tensor cross_entropy(Tensor input, Tensor target, Tensor? weight = null, long ignore_index = -100,
+                Reduction reduction = Reduction.Mean, double label_smoothing = 0)
+            {
+                var c = new OpCall(Aten.cross_entropy_loss);
+                c.Tensor(input); c.Tensor(target); c.OptionalTensor(weight); c.Int((long)reduction); c.Int(ignore_index); c.Double(label_smoothing);
+                return c.ToTensor();
+            }
+
+            /// <summary>Negative log-likelihood of log-probabilities against class ids.</summary>
+            public static Tensor nll_loss(Tensor input, Tensor target, Tensor? weight = null, long ignore_index = -100,
+                Reduction reduction = Reduction.Mean)
+            {
+                var c = new OpCall(Aten.nll_loss);
+                c.Tensor(input); c.Tensor(target); c.OptionalTensor(weight); c.Int((long)reduction); c.Int(ignore_index);
+                return c.ToTensor();
+            }
+
+            /// <summary>Mean squared error.</summary>
+            public static Tensor mse_loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+            {
+                var c = new OpCall(Aten.mse_loss);
+                c.Tensor(input); c.Tensor(target); c.Int((long)reduction);
+                return c.ToTensor();
+            }
+
+            /// <summary>Binary cross-entropy on logits.</summary>
+            public static Tensor binary_cross_entropy_with_logits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+            {
+                var c = new OpCall(Aten.binary_cross_entropy_with_logits);
+                c.Tensor(input); c.Tensor(target); c.None(); c.None(); c.Int((long)reduction);
+                return c.ToTensor();
+            }
+
+            /// <summary>GELU ("none" = exact erf form, "tanh" = tanh approximation).</summary>
+            public static Tensor gelu(Tensor input, string approximate = "none") => input.gelu(approximate);
+            /// <summary>SiLU / swish.</summary>
+            public static Tensor silu(Tensor input) => input.silu();
+            /// <summary>ReLU.</summary>
+            public static Tensor relu(Tensor input) => input.relu();
+            /// <summary>Softmax along a dimension.</summary>
+            public static Tensor softmax(Tensor input, long dim, ScalarType? dtype = null) => input.softmax(dim, dtype);
+            /// <summary>Log-softmax along a dimension.</summary>
+            public static Tensor log_softmax(Tensor input, long dim, ScalarType? dtype = null) => input.log_softmax(dim, dtype);
+
+            /// <summary>Dropout with probability p when training.</summary>
+            public static Tensor dropout(Tensor input, double p = 0.5, bool training = true)
+            {
+                if (p is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
+                var c = new OpCall(Aten.dropout);
+                c.Tensor(input); c.Double(p); c.Bool(training);
+                return c.ToTensor();
+            }
+
+            /// <summary>
+            /// softmax(q kᵀ/√d + mask) v over the last two dimensions; a boolean mask is true where attention is allowed,
+            /// a float mask is added. Rows whose scores are all −∞ give zeros (torch ≥ 2.5's "safe softmax").
+            /// </summary>
+            public static Tensor scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask = null, double? scale = null)
+            {
+                using var scope = NewDisposeScope();
+                var s = scale ?? 1.0 / Math.Sqrt(query.size(-1));
+                var scores = query.matmul(key.transpose(-2, -1)).mul_(s);
+                if (attn_mask is not null)
+                {
+                    scores = attn_mask.dtype == ScalarType.Bool
+                        ? scores.masked_fill(attn_mask.logical_not(), double.NegativeInfinity)
+                        : scores.add_(attn_mask);
+                }
+                var weights = scores.softmax(-1);
+                if (attn_mask is not null && attn_mask.dtype == ScalarType.Bool)
+                {
+                    // A query row with no allowed key: softmax gives NaN; zero those rows (safe softmax).
+                    var anyAllowed = attn_mask.any(-1, keepdim: true);
+                    weights = weights.masked_fill(anyAllowed.logical_not(), 0.0);
+                }
+                return weights.matmul(value).MoveToOuterDisposeScope();
+            }
+        }
+    }
+}
