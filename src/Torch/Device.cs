@@ -7,6 +7,8 @@ public enum DeviceType
     CPU = 0,
     /// <summary>An NVIDIA GPU.</summary>
     CUDA = 1,
+    /// <summary>Shapes and dtypes only, no storage (to build a model before loading its weights).</summary>
+    Meta = 2,
 }
 
 /// <summary>A device: <c>cpu</c> or <c>cuda:N</c>.</summary>
@@ -17,7 +19,7 @@ public sealed record Device
     {
         if (index < -1) throw new ArgumentOutOfRangeException(nameof(index), index, "device index must be -1 or more");
         this.type = type;
-        this.index = type == DeviceType.CPU ? -1 : index;
+        this.index = type == DeviceType.CUDA ? index : -1;
     }
 
     /// <summary>Parses <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
@@ -37,6 +39,7 @@ public sealed record Device
         {
             "cpu" => DeviceType.CPU,
             "cuda" => DeviceType.CUDA,
+            "meta" => DeviceType.Meta,
             _ => throw new ArgumentException($"unknown device '{description}' (expected cpu, cuda or cuda:N)", nameof(description)),
         };
         if (parts.Length == 1) return (type, -1);
@@ -49,5 +52,10 @@ public sealed record Device
 
     /// <inheritdoc />
     public override string ToString() =>
-        type == DeviceType.CPU ? "cpu" : index < 0 ? "cuda" : $"cuda:{index}";
+        type switch
+        {
+            DeviceType.CPU => "cpu",
+            DeviceType.Meta => "meta",
+            _ => index < 0 ? "cuda" : $"cuda:{index}",
+        };
 }

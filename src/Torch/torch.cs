@@ -31,6 +31,9 @@ public static partial class torch
     /// <summary>The CPU device.</summary>
     public static readonly Device CPU = new(DeviceType.CPU);
 
+    /// <summary>The meta device: tensors with shapes and dtypes but no storage.</summary>
+    public static readonly Device META = new(DeviceType.Meta);
+
     /// <summary>The first CUDA device.</summary>
     public static readonly Device CUDA = new(DeviceType.CUDA, 0);
 

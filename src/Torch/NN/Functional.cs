@@ -115,27 +115,30 @@ public static partial class torch
             }
 
             /// <summary>
-            /// softmax(q kᵀ/√d + mask) v over the last two dimensions; a boolean mask is true where attention is allowed,
-            /// a float mask is added. Rows whose scores are all −∞ give zeros (torch ≥ 2.5's "safe softmax").
+            /// softmax(q kᵀ·scale + mask) v over the last two dimensions, computed as torch 2.5's math backend does
+            /// (q and k each scaled by √scale before the product). A boolean mask is true where attention is allowed, a
+            /// float mask is added. Query rows whose keys are all masked give zeros ("safe softmax", torch ≥ 2.5).
             /// </summary>
             public static Tensor scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask = null, double? scale = null)
             {
                 using var scope = NewDisposeScope();
-                var s = scale ?? 1.0 / Math.Sqrt(query.size(-1));
-                var scores = query.matmul(key.transpose(-2, -1)).mul_(s);
+                var rootScale = Math.Sqrt(scale ?? 1.0 / Math.Sqrt(query.size(-1)));
+                var scores = (query * rootScale).matmul((key * rootScale).transpose(-2, -1));
+                Tensor? anyAllowed = null;
                 if (attn_mask is not null)
                 {
-                    scores = attn_mask.dtype == ScalarType.Bool
-                        ? scores.masked_fill(attn_mask.logical_not(), double.NegativeInfinity)
-                        : scores.add_(attn_mask);
+                    if (attn_mask.dtype == ScalarType.Bool)
+                    {
+                        scores = scores.masked_fill(attn_mask.logical_not(), double.NegativeInfinity);
+                        anyAllowed = attn_mask.any(-1, keepdim: true);
+                    }
+                    else
+                    {
+                        scores = scores.add_(attn_mask);
+                    }
                 }
                 var weights = scores.softmax(-1);
-                if (attn_mask is not null && attn_mask.dtype == ScalarType.Bool)
-                {
-                    // A query row with no allowed key: softmax gives NaN; zero those rows (safe softmax).
-                    var anyAllowed = attn_mask.any(-1, keepdim: true);
-                    weights = weights.masked_fill(anyAllowed.logical_not(), 0.0);
-                }
+                if (anyAllowed is not null) weights = weights.masked_fill(anyAllowed.logical_not(), 0.0);
                 return weights.matmul(value).MoveToOuterDisposeScope();
             }
         }

@@ -28,6 +28,19 @@ public static partial class torch
 
     public partial class Tensor
     {
+        /// <summary>
+        /// Points this tensor object at <paramref name="source"/>'s data (PyTorch's <c>t.data = source</c>): both share
+        /// storage afterwards, <paramref name="source"/> stays valid, and this object keeps its requires_grad flag.
+        /// </summary>
+        public Tensor set_data(Tensor source)
+        {
+            var requiresGrad = requires_grad;
+            using var detached = source.detach();
+            ReplaceNative(detached.alias());
+            if (requires_grad != requiresGrad) requires_grad = requiresGrad;
+            return this;
+        }
+
         /// <summary>Replaces the native tensor behind this object with <paramref name="replacement"/>'s (which is left disposed).</summary>
         internal void ReplaceNative(Tensor replacement)
         {

@@ -284,6 +284,14 @@ public static partial class torch
         return c.ToTensor();
     }
 
+    /// <summary><paramref name="self"/> raised elementwise to the powers in <paramref name="exponent"/>.</summary>
+    public static Tensor pow(Scalar self, Tensor exponent)
+    {
+        var c = new OpCall(Aten.pow_Scalar);
+        c.Scalar(self); c.Tensor(exponent);
+        return c.ToTensor();
+    }
+
     /// <summary>Einstein summation, e.g. <c>einsum("bij,bjk->bik", a, b)</c>.</summary>
     public static Tensor einsum(string equation, params Tensor[] tensors)
     {

@@ -55,6 +55,7 @@ c10::Device to_device(int64_t type, int64_t index) {
   switch (type) {
     case 0: return c10::Device(c10::DeviceType::CPU);
     case 1: return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(index));
+    case 2: return c10::Device(c10::DeviceType::Meta);
     default: throw std::invalid_argument("unknown device type code " + std::to_string(type));
   }
 }
@@ -63,6 +64,7 @@ int32_t device_code(c10::DeviceType type) {
   switch (type) {
     case c10::DeviceType::CPU: return 0;
     case c10::DeviceType::CUDA: return 1;
+    case c10::DeviceType::Meta: return 2;
     default: return 99;
   }
 }

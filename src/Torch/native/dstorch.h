@@ -28,7 +28,7 @@ enum dst_kind {
   DST_TENSOR_LIST = 7,  // ptr = at::Tensor**, len (results: array allocated by the shim, free with dst_free_array)
   DST_OPT_TENSOR_LIST = 8,  // ptr = at::Tensor** with null entries meaning None, len
   DST_STRING = 9,       // ptr = const char* (UTF-8, NUL-terminated)
-  DST_DEVICE = 10,      // i = device type (0 cpu, 1 cuda), len = device index (-1 = current)
+  DST_DEVICE = 10,      // i = device type (0 cpu, 1 cuda, 2 meta), len = device index (-1 = current)
   DST_GENERATOR = 11,   // ptr = at::Generator*
   DST_DEFAULT = 12,     // use the schema's default value for this argument
   DST_BOOL_LIST = 13,   // ptr = uint8_t*, len
