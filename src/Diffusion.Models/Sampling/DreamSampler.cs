@@ -102,7 +102,7 @@ public sealed class DreamSampler
             session.ThrowIfCancelled();
             using var scope = NewDisposeScope();
             var maskIndex = x.eq(maskId);
-            var step = new StepContext(i, o.Steps, timesteps[i], x, maskIndex, batch, 1) { ForwardMaskedPositions = maskIndex };
+            var step = new StepContext(i, o.Steps, timesteps[i], x, maskIndex, batch, 1, maskId) { ForwardMaskedPositions = maskIndex };
             var raw = session.Forward(step, new DenoiserInput(x) { AttentionMask4D = mask4D, PositionIds = positionIds });
             var logits = model.Spec.LogitShift == 1 ? DreamModel.ShiftLogits(raw) : raw;
             var maskLogits = logits.index([maskIndex]);                       // [n_masked, V], row-major over the batch

@@ -122,7 +122,7 @@ public sealed class LladaSampler
                 var stepIndex = block * stepsPerBlock + i;
                 using var scope = NewDisposeScope();
                 var maskIndex = x.eq(maskId);
-                var step = new StepContext(stepIndex, o.Steps, 1.0 - (double)stepIndex / o.Steps, x, maskIndex, batch, o.CfgScale > 0 ? 2 : 1);
+                var step = new StepContext(stepIndex, o.Steps, 1.0 - (double)stepIndex / o.Steps, x, maskIndex, batch, o.CfgScale > 0 ? 2 : 1, maskId);
                 var logits = Logits(session, step, x, promptIndex, attention, maskId);
                 if (o.LogitsEosInf) logits.select(-1, eos!.Value).fill_(double.NegativeInfinity);
                 var noisy = o.Temperature == 0 ? logits : AddGumbelNoise(session, logits, o.Temperature);

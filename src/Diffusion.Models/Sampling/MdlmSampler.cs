@@ -136,7 +136,7 @@ public sealed class MdlmSampler
             using var scope = NewDisposeScope();
             var t = timesteps[i].expand(batch, 1).contiguous();
             var maskIndex = x.eq(maskId);
-            var step = new StepContext(i, o.Steps, timesteps[i].item<float>(), x, maskIndex, batch, 1) { ForwardMaskedPositions = maskIndex };
+            var step = new StepContext(i, o.Steps, timesteps[i].item<float>(), x, maskIndex, batch, 1, maskId) { ForwardMaskedPositions = maskIndex };
             Func<DenoiserInput, Tensor> forward = input => session.Forward(step, input);
             // ddpm_cache reuses p(x0) while a step changes nothing (and the model ignores t); ddpm recomputes it.
             var reuse = o.Predictor == MdlmPredictor.DdpmCache && cachedX0 is not null;

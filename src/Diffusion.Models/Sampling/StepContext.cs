@@ -8,8 +8,9 @@ namespace DiffusionSteering.Diffusion.Models.Sampling;
 /// </summary>
 public sealed class StepContext
 {
-    internal StepContext(int stepIndex, int totalSteps, double time, Tensor sequence, Tensor maskedPositions, int batchSize, int forwardCopies)
+    internal StepContext(int stepIndex, int totalSteps, double time, Tensor sequence, Tensor maskedPositions, int batchSize, int forwardCopies, long maskTokenId)
     {
+        MaskTokenId = maskTokenId;
         StepIndex = stepIndex;
         TotalSteps = totalSteps;
         Time = time;
@@ -36,6 +37,9 @@ public sealed class StepContext
 
     /// <summary>Which positions are masked at the step's input [B, L] (bool).</summary>
     public Tensor MaskedPositions { get; }
+
+    /// <summary>The model's mask token id.</summary>
+    public long MaskTokenId { get; }
 
     /// <summary>Rows of the sampled batch (B).</summary>
     public int BatchSize { get; }
