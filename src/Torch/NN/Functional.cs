@@ -60,6 +60,26 @@ public static partial class torch
                 return c.ToTensor();
             }
 
+            /// <summary>
+            /// Weighted sum of table rows per bag (mode "sum"): for [N, k] <paramref name="indices"/> and optional [N, k]
+            /// <paramref name="per_sample_weights"/>, row n is Σⱼ w[n,j]·weight[indices[n,j]]. The gradient touches only
+            /// the selected rows.
+            /// </summary>
+            public static Tensor embedding_bag(Tensor indices, Tensor weight, Tensor? per_sample_weights = null)
+            {
+                using var scope = NewDisposeScope();
+                var shape = indices.shape;
+                if (shape.Length != 2) throw new ArgumentException($"embedding_bag expects [N, k] indices, got [{string.Join(", ", shape)}]");
+                var flat = indices.reshape(-1);
+                var offsets = arange(0, shape[0] * shape[1], shape[1], ScalarType.Int64, indices.device);
+                var c = new OpCall(Aten.embedding_bag);
+                c.Tensor(weight); c.Tensor(flat); c.Tensor(offsets); c.Bool(false); c.Int(0); c.Bool(false);
+                c.OptionalTensor(per_sample_weights?.reshape(-1)); c.Bool(false);
+                var results = c.ToTensorArray();
+                for (var i = 1; i < results.Length; i++) results[i].Dispose();
+                return results[0].MoveToOuterDisposeScope();
+            }
+
             /// <summary>Cross-entropy of logits [N, C] (or [N, C, d…]) against class ids, skipping <paramref name="ignore_index"/>.</summary>
             public static Tensor cross_entropy(Tensor input, Tensor target, Tensor? weight = null, long ignore_index = -100,
                 Reduction reduction = Reduction.Mean, double label_smoothing = 0)

@@ -214,5 +214,6 @@ internal static class Aten
     internal static readonly OpHandle roll = new("aten::roll", "");
     internal static readonly OpHandle searchsorted_Tensor = new("aten::searchsorted", "Tensor");
     internal static readonly OpHandle bincount = new("aten::bincount", "");
+    internal static readonly OpHandle embedding_bag = new("aten::embedding_bag", "");
     internal static readonly OpHandle lerp_Scalar = new("aten::lerp", "Scalar");
 }
