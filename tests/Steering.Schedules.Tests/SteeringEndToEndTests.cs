@@ -223,6 +223,22 @@ public sealed class SteeringEndToEndTests : IDisposable
     }
 
     [Fact]
+    public void MeasurementKeepsOnlyAcceptedSamples()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var recorder = new CommitmentRecorder(_sae, Layer, [4, 5], generatedFrom: 6);
+        var sampler = new LladaSampler(Options with { Temperature = 0.7 });
+        // Accept a sample when its last token is even: an arbitrary but deterministic filter.
+        var (profile, confidences) = CommitmentMeasurement.Measure((r, ct) => sampler.Sample(_model, r, ct), _prompts, [1UL, 2UL, 3UL], recorder,
+            ids => ids[^1] % 2 == 0 ? 1.0 : 0.0, 0.5, "llada-tiny", "even-ending", batchSize: 2);
+        Assert.Equal(3, confidences.Count);
+        Assert.Equal(3, profile.SamplesRecorded);
+        Assert.Equal(confidences.Count(c => c >= 0.5), profile.SamplesKept);
+        Assert.Equal("0.5", profile.Settings["acceptance_threshold"]);
+    }
+
+    [Fact]
     public void BadSteeringInputIsRejected()
     {
         using var wrong = SteeringDirection.FromVector(ones(7));
