@@ -40,8 +40,9 @@ public static partial class torch
         public static implicit operator TensorIndex(long index) => Single(index);
         public static implicit operator TensorIndex(int index) => Single(index);
         public static implicit operator TensorIndex(Tensor index) => Tensor(index);
+        // ^0 as a start means "at the end" (an empty slice), not "from the beginning".
         public static implicit operator TensorIndex(Range range) => Slice(
-            range.Start.IsFromEnd ? (range.Start.Value == 0 ? null : -range.Start.Value) : range.Start.Value,
+            range.Start.IsFromEnd ? (range.Start.Value == 0 ? long.MaxValue : -range.Start.Value) : range.Start.Value,
             range.End.IsFromEnd ? (range.End.Value == 0 ? null : -range.End.Value) : range.End.Value);
 #pragma warning restore CS1591
     }
@@ -62,14 +63,21 @@ public static partial class torch
         public Tensor index_put_(TensorIndex[] indices, Tensor value)
         {
             var (view, advanced) = BasicIndex(indices);
+            // As PyTorch does (NumPy compatibility), leading size-1 dimensions of the value are ignored, so that
+            // t[0] = tensor([x]) writes into a 0-d selection.
+            var valueShape = value.shape;
+            var lead = 0;
+            while (lead < valueShape.Length && valueShape[lead] == 1) lead++;
+            var source = lead == 0 ? value : value.reshape(valueShape[lead..]);
             try
             {
-                if (advanced is null) view.copy_(value);
-                else view.index_put_(advanced, value);
+                if (advanced is null) view.copy_(source);
+                else view.index_put_(advanced, source);
             }
             finally
             {
                 view.Dispose();
+                if (!ReferenceEquals(source, value)) source.Dispose();
             }
             return this;
         }
