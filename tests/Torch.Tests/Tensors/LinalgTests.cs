@@ -229,6 +229,12 @@ public class LinalgTests
         TensorAssert.Close(Expected(x, w), [4, 6], nn.functional.rms_norm(t, tensor(w)), 1e-5, 1e-5);
         TensorAssert.Close(Expected(x, null), [4, 6], nn.functional.rms_norm(t, null), 1e-5, 1e-5);
 
+        // float64 stays float64 (no round trip through float32).
+        var t64 = tensor(x, [4, 6]);
+        var y64 = nn.functional.rms_norm(t64, tensor(w).to(float64));
+        Assert.Equal(float64, y64.dtype);
+        TensorAssert.Close(Expected(x, w), [4, 6], y64, 1e-14, 1e-14);
+
         // bfloat16: statistics in float32, normalised value rounded to bf16, then the bf16 weight multiply.
         var xb = t.to(bfloat16);
         var wb = tensor(w).to(bfloat16);

@@ -36,6 +36,10 @@ public class ReductionTests
                 TensorAssert.Close(Naive.Reduce(x, Shape, dim, l => l.Sum()), Without(Shape, dim, keep), t.sum(dim, keep), 1e-12, 1e-12);
                 TensorAssert.Close(Naive.Reduce(x, Shape, dim, Naive.Mean), Without(Shape, dim, keep), t.mean(dim, keep), 1e-12, 1e-12);
             }
+        // A literal 0 is a dimension, not dtype 0 (uint8).
+        TensorAssert.Close(Naive.Reduce(x, Shape, 0, l => l.Sum()), [4, 5], t.sum(0), 1e-12, 1e-12);
+        TensorAssert.Close(Naive.Reduce(x, Shape, 0, Naive.Mean), [4, 5], t.mean(0), 1e-12, 1e-12);
+        Assert.Equal(new long[] { 3 + 5 }, tensor(new long[] { 1, 2, 5 }).reshape(1, 3).sum(0, true).sum(1).data<long>());
         // several dims at once: sum over 0 and 2
         var over02 = new double[4];
         for (var i = 0; i < 3; i++) for (var j = 0; j < 4; j++) for (var k = 0; k < 5; k++) over02[j] += x[i * 20 + j * 5 + k];
