@@ -253,7 +253,15 @@ public static partial class torch
         var handle = GCHandle.FromIntPtr(context);
         var owner = handle.Target as IDisposable;
         handle.Free();
-        owner?.Dispose();
+        // Called from libtorch's deleter, inside dst_free: an exception cannot cross the native frames (the runtime
+        // would end the process), so an owner whose Dispose throws has its exception dropped here.
+        try
+        {
+            owner?.Dispose();
+        }
+        catch (Exception)
+        {
+        }
     }
 
     private sealed class PinnedArray : IDisposable
