@@ -144,8 +144,16 @@ public static partial class torch
                 {
                     _expAvg[i]?.Dispose(); _expAvg[i] = null;
                     _expAvgSq[i]?.Dispose(); _expAvgSq[i] = null;
-                    if (state.TryGetValue($"{i}.exp_avg", out var m)) _expAvg[i] = m.to(Parameters[i]).clone().DetachFromDisposeScope();
-                    if (state.TryGetValue($"{i}.exp_avg_sq", out var v)) _expAvgSq[i] = v.to(Parameters[i]).clone().DetachFromDisposeScope();
+                    if (state.TryGetValue($"{i}.exp_avg", out var m))
+                    {
+                        using var moved = m.to(Parameters[i]);
+                        _expAvg[i] = moved.clone().DetachFromDisposeScope();
+                    }
+                    if (state.TryGetValue($"{i}.exp_avg_sq", out var v))
+                    {
+                        using var moved = v.to(Parameters[i]);
+                        _expAvgSq[i] = moved.clone().DetachFromDisposeScope();
+                    }
                 }
             }
 
