@@ -259,4 +259,53 @@ public class ElementwiseTests
         Assert.Equal(x.data<float>().Select(v => v < 0), withNan.isnan().data<bool>());
         Assert.Equal(x.data<float>().Select(v => v == 0), (1 / x).isinf().data<bool>());
     }
+
+    [Fact]
+    public void ArithmeticInEveryDtypeRoundsOrWrapsLikeTheType()
+    {
+        using var scope = NewDisposeScope();
+        var a = Rng.Longs(20, 12, 0, 120);
+        var b = Rng.Longs(21, 12, 1, 120);
+        var fa = Rng.Floats(22, 12, -4, 4);
+        var fb = Rng.Floats(23, 12, -4, 4);
+
+        // Integers: exact, with two's-complement wrap-around in the narrow types.
+        Assert.Equal(a.Select((v, i) => v * b[i] + v), (tensor(a) * tensor(b) + tensor(a)).data<long>());
+        var a32 = a.Select(v => (int)v).ToArray();
+        var b32 = b.Select(v => (int)v).ToArray();
+        Assert.Equal(a32.Select((v, i) => v * b32[i] - b32[i]), (tensor(a32) * tensor(b32) - tensor(b32)).data<int>());
+        var a8 = a.Select(v => (sbyte)v).ToArray();
+        var b8 = b.Select(v => (sbyte)v).ToArray();
+        Assert.Equal(a8.Select((v, i) => unchecked((sbyte)(v + b8[i]))), (tensor(a8) + tensor(b8)).data<sbyte>());
+        var au = a.Select(v => (byte)(v * 2)).ToArray();
+        var bu = b.Select(v => (byte)(v * 2)).ToArray();
+        Assert.Equal(au.Select((v, i) => unchecked((byte)(v + bu[i]))), (tensor(au) + tensor(bu)).data<byte>());
+        Assert.Equal(au.Select((v, i) => unchecked((byte)(v * bu[i]))), (tensor(au) * tensor(bu)).data<byte>());
+        Assert.Equal(uint8, (tensor(au) + tensor(bu)).dtype);
+        Assert.Equal(a.Select((v, i) => (long)Math.Floor(v / (double)b[i])), tensor(a).div(tensor(b), "floor").data<long>());
+
+        // bfloat16 and float16: each result is the exact result of the rounded inputs, rounded once more.
+        var abf = tensor(fa).to(bfloat16);
+        var bbf = tensor(fb).to(bfloat16);
+        var av = abf.data<BFloat16>().Select(v => v.ToSingle()).ToArray();
+        var bv = bbf.data<BFloat16>().Select(v => v.ToSingle()).ToArray();
+        Assert.Equal(av.Select((v, i) => BFloat16.FromSingle(v * bv[i]).Bits), (abf * bbf).data<BFloat16>().Select(v => v.Bits));
+        Assert.Equal(av.Select((v, i) => BFloat16.FromSingle(v + bv[i]).Bits), (abf + bbf).data<BFloat16>().Select(v => v.Bits));
+        var ah = tensor(fa).to(float16);
+        var bh = tensor(fb).to(float16);
+        var ahv = ah.data<Half>().Select(v => (float)v).ToArray();
+        var bhv = bh.data<Half>().Select(v => (float)v).ToArray();
+        Assert.Equal(ahv.Select((v, i) => (Half)(v * bhv[i])), (ah * bh).data<Half>());
+        Assert.Equal(ahv.Select((v, i) => (Half)(v - bhv[i])), (ah - bh).data<Half>());
+        // (libtorch 1.13 has no CPU exp kernel for float16; bfloat16 has one, computed in float32 and rounded.)
+        Assert.Contains("Half", Assert.Throws<TorchException>(() => ah.exp()).Message);
+        TensorAssert.Close(av.Select(v => (double)BFloat16.FromSingle(MathF.Exp(v)).ToSingle()).ToArray(),
+            abf.exp().data<BFloat16>().Select(v => (double)v.ToSingle()).ToArray(), 0, 1.0 / 128);
+
+        // bool: logical results, and bool + bool promotes nothing surprising.
+        var p = new[] { true, false, true, false };
+        var q = new[] { true, true, false, false };
+        Assert.Equal(new[] { true, false, false, false }, (tensor(p) & tensor(q)).data<bool>());
+        Assert.Equal(new long[] { 2, 1, 1, 0 }, (tensor(p).to(int64) + tensor(q).to(int64)).data<long>());
+    }
 }

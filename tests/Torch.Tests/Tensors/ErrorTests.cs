@@ -52,6 +52,7 @@ public class ErrorTests
         Assert.Throws<TorchException>(() => t.softmax(2));
         Assert.Throws<TorchException>(() => t.sum(5));
         Assert.Throws<ArgumentOutOfRangeException>(() => t.size(2));
+        Assert.Contains("no dimensions", Assert.Throws<ArgumentOutOfRangeException>(() => tensor(1f).size(0)).Message);
     }
 
     [Fact]

@@ -112,6 +112,18 @@ public class ShapeTests
         Assert.Equal(new long[] { 4, 5, 0 }, t[.., .., ^0..].shape);  // start at the end: empty
         Assert.Equal(new long[] { 4, 5, 6 }, t[.., .., ..^0].shape);
         Assert.Equal(t.data_ptr(), t[0].data_ptr());
+        // None, ellipsis and integers mixed.
+        Assert.Equal(new long[] { 1, 5, 6 }, t[TensorIndex.None, 0].shape);
+        Assert.Equal(At(0, 2, 0), t[TensorIndex.None, 0][0, 2, 0].item<double>());
+        Assert.Equal(new long[] { 1, 4, 5 }, t[TensorIndex.None, TensorIndex.Ellipsis, 3].shape);
+        Assert.Equal(At(2, 1, 3), t[TensorIndex.None, TensorIndex.Ellipsis, 3][0, 2, 1].item<double>());
+        Assert.Equal(new long[] { 4, 5, 6 }, t[TensorIndex.Ellipsis].shape);
+        Assert.Equal(new long[] { 5 }, t[1, .., 2].shape);
+        Assert.Equal(At(1, 3, 2), t[1, .., 2][3].item<double>());
+        Assert.Equal(new long[] { 3, 1, 5, 6 }, t[tensor(new long[] { 0, 1, 3 }), TensorIndex.None].shape);
+        Assert.Equal(new long[] { 4, 5, 2 }, t[TensorIndex.Ellipsis, tensor(new long[] { 5, 0 })].shape);
+        Assert.Equal(At(3, 4, 0), t[TensorIndex.Ellipsis, tensor(new long[] { 5, 0 })][3, 4, 1].item<double>());
+        Assert.Equal(new long[] { 4 }, zeros([4])[TensorIndex.Colon].shape);
     }
 
     [Fact]
@@ -150,6 +162,8 @@ public class ShapeTests
         Assert.Equal(9f, t[0, 0].item<float>());
         Assert.Equal(9f, t[2, 3].item<float>());
         t.index_put_(new TensorIndex[] { .., 0 }, 8);
+        t[t.eq(100f)] = tensor(-3f);                             // boolean mask, tensor value (nothing matches yet)
+        Assert.DoesNotContain(-3f, t.data<float>());
         Assert.Equal(new[] { 8f, 8f, 8f }, t[.., 0].data<float>());
         // A view written through the indexer changes the base.
         var col = t[.., 2];
