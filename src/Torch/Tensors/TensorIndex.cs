@@ -115,12 +115,20 @@ public static partial class torch
         private (Tensor view, List<Tensor?>? advanced) BasicIndex(TensorIndex[] indices)
         {
             var ndim = Dimensions;
-            var consuming = indices.Count(i => i.Kind is TensorIndex.IndexKind.Single or TensorIndex.IndexKind.Slice or TensorIndex.IndexKind.Tensor);
+            // A k-dimensional boolean (or uint8) mask covers k dimensions; every other consuming index covers one.
+            static long Covers(TensorIndex i) => i.Kind switch
+            {
+                TensorIndex.IndexKind.Single or TensorIndex.IndexKind.Slice => 1,
+                TensorIndex.IndexKind.Tensor => i.TensorValue!.dtype is ScalarType.Bool or ScalarType.Byte ? i.TensorValue.dim() : 1,
+                _ => 0,
+            };
+            var consuming = indices.Sum(Covers);
             if (indices.Count(i => i.Kind == TensorIndex.IndexKind.Ellipsis) > 1) throw new ArgumentException("an index can hold only one ellipsis");
             if (consuming > ndim) throw new ArgumentException($"too many indices ({consuming}) for a tensor of {ndim} dimensions");
             var current = alias();
             List<Tensor?>? advanced = null;
             long dim = 0;
+            long maskExtra = 0;   // dimensions covered by masks beyond the one list slot each takes
             try
             {
                 foreach (var index in indices)
@@ -148,11 +156,17 @@ public static partial class torch
                             dim += ndim - consuming;
                             continue;
                         default:
-                            advanced ??= [];
-                            while (advanced.Count < dim) advanced.Add(null);
-                            advanced.Add(index.TensorValue);
-                            dim++;
-                            continue;
+                            {
+                                // aten::index takes one list entry per indexed dimension, except that a k-d mask takes
+                                // one entry for its k dimensions.
+                                advanced ??= [];
+                                while (advanced.Count < dim - maskExtra) advanced.Add(null);
+                                advanced.Add(index.TensorValue);
+                                var covers = Covers(index);
+                                dim += covers;
+                                maskExtra += covers - 1;
+                                continue;
+                            }
                     }
                     current.Dispose();
                     current = next;
