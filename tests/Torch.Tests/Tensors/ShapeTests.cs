@@ -147,6 +147,46 @@ public class ShapeTests
     }
 
     [Fact]
+    public void IndexerWithMultiDimensionalMasks()
+    {
+        using var scope = NewDisposeScope();
+        var x = Rng.Doubles(30, 4 * 5 * 6);
+        var t = tensor(x, [4, 5, 6]);
+        double At(long i, long j, long k) => x[i * 30 + j * 6 + k];
+        var m45 = t[.., .., 0] > 0;                          // covers dims 0 and 1
+        var mv = m45.data<bool>();
+        var kept = Enumerable.Range(0, 20).Where(p => mv[p]).ToArray();
+
+        var a = t[m45, 2];                                   // [k]: t[i, j, 2] for mask[i, j]
+        Assert.Equal(kept.Select(p => At(p / 5, p % 5, 2)), a.data<double>());
+        var b = t[m45, TensorIndex.None];                    // [k, 1, 6]
+        Assert.Equal(new long[] { kept.Length, 1, 6 }, b.shape);
+        var c = t[m45, TensorIndex.Ellipsis, 1..3];          // [k, 2]
+        Assert.Equal(kept.SelectMany(p => new[] { At(p / 5, p % 5, 1), At(p / 5, p % 5, 2) }), c.data<double>());
+
+        var m56 = t[0] > 0;                                  // covers dims 1 and 2
+        var m56v = m56.data<bool>();
+        var kept56 = Enumerable.Range(0, 30).Where(p => m56v[p]).ToArray();
+        var d = t[TensorIndex.Ellipsis, m56];                // [4, k]
+        Assert.Equal(new long[] { 4, kept56.Length }, d.shape);
+        Assert.Equal(kept56.Select(p => At(3, p / 6, p % 6)), d[3].data<double>());
+        var e = t[1, m56];                                   // [k]
+        Assert.Equal(kept56.Select(p => At(1, p / 6, p % 6)), e.data<double>());
+
+        // A mask then an index tensor in the next free dimension.
+        var f = t[m45, tensor(new long[] { 5 })];
+        Assert.Equal(kept.Select(p => At(p / 5, p % 5, 5)), f.data<double>());
+
+        var copy = t.clone();
+        copy[m45, 0] = tensor(-7.0);
+        var cv = copy.data<double>();
+        for (var p = 0; p < 20; p++)
+            Assert.Equal(mv[p] ? -7.0 : At(p / 5, p % 5, 0), cv[p * 6]);
+        Assert.Equal(At(0, 0, 1), cv[1]);
+        Assert.Throws<ArgumentException>(() => t[m45, 0, 0, 0]); // a 2-d mask plus three integers is four dimensions
+    }
+
+    [Fact]
     public void IndexerSetter()
     {
         using var scope = NewDisposeScope();
