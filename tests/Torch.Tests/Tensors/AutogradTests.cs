@@ -256,4 +256,13 @@ public class AutogradTests
         GradCheck.Check(x => x[0].var(0) + x[0].std(1, keepdim: true), [In(92, 3, 4)]);
         GradCheck.Check(x => x[0].pow(3).tanh().cumsum(1), [In(93, 2, 4)]);
     }
+
+    [Fact]
+    public void GradcheckScalarOperandsOnTheLeft()
+    {
+        var positive = (Rng.Doubles(94, 6, 0.5, 2), new long[] { 2, 3 });
+        GradCheck.Check(x => 2 / x[0], [positive]);
+        GradCheck.Check(x => 1.5 - x[0] * (3 * x[0]) + (2 + x[0]), [positive]);
+        GradCheck.Check(x => (1 / x[0]).exp(), [positive]);
+    }
 }
