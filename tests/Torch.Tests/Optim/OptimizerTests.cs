@@ -83,6 +83,55 @@ public class OptimizerTests
         Assert.DoesNotContain("1.exp_avg", opt.state_dict().Keys);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BiasCorrectionCountsEachParametersOwnSteps(bool adamW)
+    {
+        // PyTorch keeps a step count per parameter, advanced only when it has a gradient: a parameter whose first
+        // gradient arrives at the optimizer's third step gets a first-step update.
+        using var scope = NewDisposeScope();
+        var a0 = Rng.Doubles(50, 3);
+        var b0 = Rng.Doubles(51, 4);
+        var a = new nn.Parameter(tensor(a0));
+        var b = new nn.Parameter(tensor(b0));
+        const double lr = 0.1, wd = 0.05;
+        using optim.Optimizer opt = adamW ? new optim.AdamW([a, b], lr, weight_decay: wd) : new optim.Adam([a, b], lr, weight_decay: wd);
+        var refA = new ReferenceAdam(a0, lr, 0.9, 0.999, 1e-8, wd, adamW);
+        var refB = new ReferenceAdam(b0, lr, 0.9, 0.999, 1e-8, wd, adamW);
+        for (var step = 0; step < 4; step++)
+        {
+            var ga = Rng.Doubles(60 + step, 3);
+            a.grad = tensor(ga);
+            refA.Step(ga);
+            b.grad = null;
+            if (step >= 2)
+            {
+                var gb = Rng.Doubles(70 + step, 4);
+                b.grad = tensor(gb);
+                refB.Step(gb);
+            }
+            opt.step();
+            TensorAssert.Close(refA.P, [3], a, 1e-12, 1e-12, $"a after step {step + 1}");
+            TensorAssert.Close(refB.P, [4], b, 1e-12, 1e-12, $"b after step {step + 1}");
+        }
+
+        // The per-parameter counts survive a state dict round trip.
+        var state = opt.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        var a2 = new nn.Parameter(a.detach().clone());
+        var b2 = new nn.Parameter(b.detach().clone());
+        using optim.Optimizer opt2 = adamW ? new optim.AdamW([a2, b2], lr, weight_decay: wd) : new optim.Adam([a2, b2], lr, weight_decay: wd);
+        opt2.load_state_dict(state);
+        var g5a = Rng.Doubles(80, 3);
+        var g5b = Rng.Doubles(81, 4);
+        a.grad = tensor(g5a); b.grad = tensor(g5b);
+        a2.grad = tensor(g5a); b2.grad = tensor(g5b);
+        opt.step();
+        opt2.step();
+        Assert.Equal(a.data<double>(), a2.data<double>());
+        Assert.Equal(b.data<double>(), b2.data<double>());
+    }
+
     [Fact]
     public void SgdStep()
     {
@@ -215,6 +264,7 @@ public class OptimizerTests
         Assert.Equal(1L, optState["step"].item<long>());
         Assert.Contains("0.exp_avg", optState.Keys);
         Assert.Contains("1.exp_avg_sq", optState.Keys);
+        Assert.Equal(1L, optState["1.step"].item<long>());
 
         using var c = FixedLinear(7);
         using var optC = Make(c);
@@ -231,8 +281,8 @@ public class OptimizerTests
         var sa = optA.state_dict();
         var sc = optC.state_dict();
         Assert.Equal(sa.Keys.Order(), sc.Keys.Order());
-        foreach (var key in sa.Keys.Where(k => k != "step"))
-            Assert.Equal(sa[key].data<float>(), sc[key].data<float>());
+        foreach (var key in sa.Keys)
+            Assert.True(sa[key].equal(sc[key]), $"optimizer state '{key}' differs");
     }
 
     [Fact]
@@ -246,5 +296,10 @@ public class OptimizerTests
         Assert.Contains("0.exp_avg", ex.Message);
         Assert.Throws<ArgumentException>(() => opt.load_state_dict(new Dictionary<string, Tensor> { ["step"] = tensor(1L), ["5.exp_avg"] = ones(2, 2) }));
         Assert.Throws<ArgumentException>(() => opt.load_state_dict(new Dictionary<string, Tensor> { ["step"] = tensor(1L), ["0.momentum"] = ones(2, 2) }));
+        Assert.Throws<ArgumentException>(() => opt.load_state_dict(new Dictionary<string, Tensor> { ["step"] = tensor(1L), ["0.step"] = tensor(new long[] { 1, 2 }) }));
+        // A state without per-parameter counts: parameters with moments are taken to have made every step.
+        opt.load_state_dict(new Dictionary<string, Tensor> { ["step"] = tensor(3L), ["0.exp_avg"] = zeros(2, 2), ["0.exp_avg_sq"] = zeros(2, 2) });
+        Assert.Equal(3, opt.StepCount);
+        Assert.Equal(3L, opt.state_dict()["0.step"].item<long>());
     }
 }
