@@ -68,9 +68,11 @@ public sealed class DisposeScope : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
-        _disposed = true;
+        // Check before marking: a scope refused here stays open, so it can still be closed once the inner ones are
+        // (otherwise it would stay the thread's current scope for ever, owning every later tensor).
         if (!ReferenceEquals(_current, this))
             throw new InvalidOperationException("dispose scopes must be closed in reverse order of opening, on their own thread");
+        _disposed = true;
         _current = Outer;
         var owned = _owned.ToArray();
         _owned.Clear();

@@ -38,16 +38,18 @@ public static partial class torch
             }
 
             /// <summary>
-            /// RMS normalisation over the last dimension: w ⊙ x / √(mean(x²) + eps), statistics in float32 and the result
-            /// cast back to the input dtype before the weight multiply (Llama/Qwen2 convention).
+            /// RMS normalisation over the last dimension: w ⊙ x / √(mean(x²) + eps), statistics of half-precision inputs
+            /// in float32 and the result cast back to the input dtype before the weight multiply (Llama/Qwen2
+            /// convention); float32 and float64 inputs are computed in their own precision.
             /// </summary>
             public static Tensor rms_norm(Tensor input, Tensor? weight, double eps = 1e-6)
             {
                 using var scope = NewDisposeScope();
                 var dtype = input.dtype;
-                var x = dtype == ScalarType.Float32 ? input : input.to(ScalarType.Float32);
+                var upcast = dtype is ScalarType.Float16 or ScalarType.BFloat16;
+                var x = upcast ? input.to(ScalarType.Float32) : input;
                 var normalized = x * x.square().mean(-1, keepdim: true).add(eps).rsqrt();
-                if (dtype != ScalarType.Float32) normalized = normalized.to(dtype);
+                if (upcast) normalized = normalized.to(dtype);
                 var output = weight is null ? normalized : weight * normalized;
                 return output.MoveToOuterDisposeScope();
             }

@@ -153,7 +153,8 @@ public static partial class torch
                     {
                         if (p is null) continue;
                         var requiresGrad = p.requires_grad;
-                        var converted = convert(p).detach();
+                        using var moved = convert(p);
+                        var converted = moved.detach();
                         converted.requires_grad = requiresGrad;
                         p.ReplaceNative(converted);
                     }

@@ -92,11 +92,16 @@ internal ref struct OpCall
         if (value is { } x) Double(x); else None();
     }
 
-    public void DType(ScalarType dtype) => Int((long)dtype);
+    public void DType(ScalarType dtype)
+    {
+        // libtorch reinterprets the integer unchecked: an undefined code would make, e.g., a complex tensor.
+        if (!Enum.IsDefined(dtype)) throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "not a supported ScalarType");
+        Int((long)dtype);
+    }
 
     public void OptionalDType(ScalarType? dtype)
     {
-        if (dtype is { } d) Int((long)d); else None();
+        if (dtype is { } d) DType(d); else None();
     }
 
     public void Device(Device device)

@@ -57,6 +57,7 @@ public static partial class torch
         {
             private readonly Tensor?[] _expAvg;
             private readonly Tensor?[] _expAvgSq;
+            private readonly long[] _steps;      // per parameter: steps it took part in (had a gradient), as PyTorch
             private readonly bool _decoupled;
 
             /// <summary>Creates Adam (L2 weight decay folded into the gradient).</summary>
@@ -74,6 +75,7 @@ public static partial class torch
                 Beta1 = beta1; Beta2 = beta2; Eps = eps; WeightDecay = weight_decay; _decoupled = decoupled;
                 _expAvg = new Tensor?[Parameters.Count];
                 _expAvgSq = new Tensor?[Parameters.Count];
+                _steps = new long[Parameters.Count];
             }
 
             /// <summary>First-moment decay.</summary>
@@ -89,8 +91,6 @@ public static partial class torch
             public override void step()
             {
                 StepCount++;
-                var bias1 = 1 - Math.Pow(Beta1, StepCount);
-                var bias2 = 1 - Math.Pow(Beta2, StepCount);
                 using var noGrad = no_grad();
                 for (var i = 0; i < Parameters.Count; i++)
                 {
@@ -98,6 +98,11 @@ public static partial class torch
                     using var scope = NewDisposeScope();
                     var g = p.grad;
                     if (g is null) continue;
+                    // Bias corrections use this parameter's own step count (a parameter without a gradient on some
+                    // steps has taken fewer), as PyTorch does.
+                    var t = ++_steps[i];
+                    var bias1 = 1 - Math.Pow(Beta1, t);
+                    var bias2 = 1 - Math.Pow(Beta2, t);
                     if (WeightDecay != 0)
                     {
                         if (_decoupled) p.mul_(1 - LearningRate * WeightDecay);
@@ -120,6 +125,7 @@ public static partial class torch
                 {
                     if (_expAvg[i] is { } m) state[$"{i}.exp_avg"] = m.detach();
                     if (_expAvgSq[i] is { } v) state[$"{i}.exp_avg_sq"] = v.detach();
+                    if (_steps[i] > 0) state[$"{i}.step"] = tensor(_steps[i]);
                 }
                 return state;
             }
@@ -133,8 +139,13 @@ public static partial class torch
                     if (key == "step") continue;
                     var dot = key.IndexOf('.');
                     if (dot < 0 || !int.TryParse(key[..dot], out var index) || index < 0 || index >= Parameters.Count
-                        || key[(dot + 1)..] is not ("exp_avg" or "exp_avg_sq"))
+                        || key[(dot + 1)..] is not ("exp_avg" or "exp_avg_sq" or "step"))
                         throw new ArgumentException($"unexpected optimizer state entry '{key}'");
+                    if (key.EndsWith(".step", StringComparison.Ordinal))
+                    {
+                        if (state[key].numel() != 1) throw new ArgumentException($"optimizer state '{key}' must hold one number");
+                        continue;
+                    }
                     if (!state[key].shape.SequenceEqual(Parameters[index].shape))
                         throw new ArgumentException($"optimizer state '{key}' has shape {Tensor.ShapeString(state[key].shape)}, parameter {index} has {Tensor.ShapeString(Parameters[index].shape)}");
                 }
@@ -144,8 +155,19 @@ public static partial class torch
                 {
                     _expAvg[i]?.Dispose(); _expAvg[i] = null;
                     _expAvgSq[i]?.Dispose(); _expAvgSq[i] = null;
-                    if (state.TryGetValue($"{i}.exp_avg", out var m)) _expAvg[i] = m.to(Parameters[i]).clone().DetachFromDisposeScope();
-                    if (state.TryGetValue($"{i}.exp_avg_sq", out var v)) _expAvgSq[i] = v.to(Parameters[i]).clone().DetachFromDisposeScope();
+                    // A state written before per-parameter counts existed: parameters with moments took every step.
+                    _steps[i] = state.TryGetValue($"{i}.step", out var ps) ? ps.item<long>()
+                        : state.ContainsKey($"{i}.exp_avg") ? StepCount : 0;
+                    if (state.TryGetValue($"{i}.exp_avg", out var m))
+                    {
+                        using var moved = m.to(Parameters[i]);
+                        _expAvg[i] = moved.clone().DetachFromDisposeScope();
+                    }
+                    if (state.TryGetValue($"{i}.exp_avg_sq", out var v))
+                    {
+                        using var moved = v.to(Parameters[i]);
+                        _expAvgSq[i] = moved.clone().DetachFromDisposeScope();
+                    }
                 }
             }
 

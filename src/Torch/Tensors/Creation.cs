@@ -208,6 +208,8 @@ public static partial class torch
         CheckSize(shape);
         if (strides is not null && strides.Length != shape.Length)
             throw new ArgumentException($"strides has {strides.Length} entries, shape has {shape.Length}", nameof(strides));
+        if (data == IntPtr.Zero && shape.All(s => s != 0))
+            throw new ArgumentNullException(nameof(data), $"from_blob: a null data pointer cannot back a tensor of shape {Tensor.ShapeString(shape)}");
         var context = owner is null ? IntPtr.Zero : GCHandle.ToIntPtr(GCHandle.Alloc(owner));
         IntPtr handle;
         int rc;
@@ -223,6 +225,16 @@ public static partial class torch
     /// <summary>Wraps a managed array without copying: the array stays pinned while any tensor over it lives.</summary>
     public static Tensor from_array<T>(T[] array, long[]? shape = null) where T : unmanaged
     {
+        ArgumentNullException.ThrowIfNull(array);
+        if (shape is not null)
+        {
+            CheckSize(shape);
+            long count = 1;
+            foreach (var s in shape) count *= s;
+            // The tensor reads and writes the array in place: a larger shape would run past its end.
+            if (count != array.Length)
+                throw new ArgumentException($"shape {Tensor.ShapeString(shape)} holds {count} elements, the array has {array.Length}", nameof(shape));
+        }
         var pin = new PinnedArray(array);
         try
         {
@@ -241,7 +253,15 @@ public static partial class torch
         var handle = GCHandle.FromIntPtr(context);
         var owner = handle.Target as IDisposable;
         handle.Free();
-        owner?.Dispose();
+        // Called from libtorch's deleter, inside dst_free: an exception cannot cross the native frames (the runtime
+        // would end the process), so an owner whose Dispose throws has its exception dropped here.
+        try
+        {
+            owner?.Dispose();
+        }
+        catch (Exception)
+        {
+        }
     }
 
     private sealed class PinnedArray : IDisposable

@@ -357,7 +357,12 @@ public static partial class torch
         public static Tensor operator *(Scalar a, Tensor b) => b.mul(a);
         public static Tensor operator /(Tensor a, Tensor b) => a.div(b);
         public static Tensor operator /(Tensor a, Scalar b) => a.div(b);
-        public static Tensor operator /(Scalar a, Tensor b) => b.reciprocal().mul_(a);
+        public static Tensor operator /(Scalar a, Tensor b)
+        {
+            // As PyTorch's __rtruediv__: reciprocal(b) * a. Out of place: reciprocal's backward needs its own output.
+            using var r = b.reciprocal();
+            return r.mul(a);
+        }
         public static Tensor operator -(Tensor a) => a.neg();
         public static Tensor operator <(Tensor a, Tensor b) => a.lt(b);
         public static Tensor operator <(Tensor a, Scalar b) => a.lt(b);

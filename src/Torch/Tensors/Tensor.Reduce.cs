@@ -22,6 +22,8 @@ public static partial class torch
         }
         /// <summary>Sum over one dimension.</summary>
         public Tensor sum(long dim, bool keepdim = false, ScalarType? dtype = null) => DimsReduction(Aten.sum_dim_IntList, [dim], keepdim, dtype);
+        /// <summary>Sum over one dimension (an <c>int</c> overload, so that <c>sum(0)</c> is not read as <c>sum(dtype: 0)</c>).</summary>
+        public Tensor sum(int dim, bool keepdim = false, ScalarType? dtype = null) => sum((long)dim, keepdim, dtype);
         /// <summary>Sum over several dimensions.</summary>
         public Tensor sum(long[] dims, bool keepdim = false, ScalarType? dtype = null) => DimsReduction(Aten.sum_dim_IntList, dims, keepdim, dtype);
         /// <summary>Mean of all elements.</summary>
@@ -33,6 +35,8 @@ public static partial class torch
         }
         /// <summary>Mean over one dimension.</summary>
         public Tensor mean(long dim, bool keepdim = false, ScalarType? dtype = null) => DimsReduction(Aten.mean_dim, [dim], keepdim, dtype);
+        /// <summary>Mean over one dimension (an <c>int</c> overload, so that <c>mean(0)</c> is not read as <c>mean(dtype: 0)</c>).</summary>
+        public Tensor mean(int dim, bool keepdim = false, ScalarType? dtype = null) => mean((long)dim, keepdim, dtype);
         /// <summary>Mean over several dimensions.</summary>
         public Tensor mean(long[] dims, bool keepdim = false, ScalarType? dtype = null) => DimsReduction(Aten.mean_dim, dims, keepdim, dtype);
         /// <summary>Product of all elements.</summary>

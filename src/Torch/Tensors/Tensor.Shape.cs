@@ -95,9 +95,19 @@ public static partial class torch
             c.Tensor(this); c.Int(dim); c.Tensor(index); c.Tensor(source); c.Scalar(alpha ?? 1);
             return c.ToTensor();
         }
+        // libtorch 1.13's masked_fill kernels do not check the mask dtype: a float mask silently fills nothing and an
+        // integer mask acts as a boolean one. PyTorch 2 accepts only bool masks; so does this binding.
+        private static void CheckBoolMask(Tensor mask, string op)
+        {
+            var dt = mask.dtype;
+            if (dt != ScalarType.Bool)
+                throw new TorchException($"{op}: the mask must be a bool tensor, got {dt} (compare, e.g. mask.ne(0), to make one)");
+        }
+
         /// <summary>Copy of this with value where mask is true.</summary>
         public Tensor masked_fill(Tensor mask, Scalar value)
         {
+            CheckBoolMask(mask, nameof(masked_fill));
             var c = new OpCall(Aten.masked_fill_Scalar);
             c.Tensor(this); c.Tensor(mask); c.Scalar(value);
             return c.ToTensor();
@@ -105,6 +115,7 @@ public static partial class torch
         /// <summary>Copy of this with a 0-d tensor value where mask is true.</summary>
         public Tensor masked_fill(Tensor mask, Tensor value)
         {
+            CheckBoolMask(mask, nameof(masked_fill));
             var c = new OpCall(Aten.masked_fill_Tensor);
             c.Tensor(this); c.Tensor(mask); c.Tensor(value);
             return c.ToTensor();
@@ -112,6 +123,7 @@ public static partial class torch
         /// <summary>In place: value where mask is true.</summary>
         public Tensor masked_fill_(Tensor mask, Scalar value)
         {
+            CheckBoolMask(mask, nameof(masked_fill_));
             var c = new OpCall(Aten.masked_fill__Scalar);
             c.Tensor(this); c.Tensor(mask); c.Scalar(value);
             return c.InPlace(this);

@@ -119,6 +119,7 @@ public static partial class torch
         public long size(long dim)
         {
             var s = shape;
+            if (s.Length == 0) throw new ArgumentOutOfRangeException(nameof(dim), dim, "size(dim) of a 0-d tensor: it has no dimensions");
             return s[NormalizeDim(dim, s.Length)];
         }
 

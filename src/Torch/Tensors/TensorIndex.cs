@@ -40,8 +40,9 @@ public static partial class torch
         public static implicit operator TensorIndex(long index) => Single(index);
         public static implicit operator TensorIndex(int index) => Single(index);
         public static implicit operator TensorIndex(Tensor index) => Tensor(index);
+        // ^0 as a start means "at the end" (an empty slice), not "from the beginning".
         public static implicit operator TensorIndex(Range range) => Slice(
-            range.Start.IsFromEnd ? (range.Start.Value == 0 ? null : -range.Start.Value) : range.Start.Value,
+            range.Start.IsFromEnd ? (range.Start.Value == 0 ? long.MaxValue : -range.Start.Value) : range.Start.Value,
             range.End.IsFromEnd ? (range.End.Value == 0 ? null : -range.End.Value) : range.End.Value);
 #pragma warning restore CS1591
     }
@@ -62,14 +63,21 @@ public static partial class torch
         public Tensor index_put_(TensorIndex[] indices, Tensor value)
         {
             var (view, advanced) = BasicIndex(indices);
+            // As PyTorch does (NumPy compatibility), leading size-1 dimensions of the value are ignored, so that
+            // t[0] = tensor([x]) writes into a 0-d selection.
+            var valueShape = value.shape;
+            var lead = 0;
+            while (lead < valueShape.Length && valueShape[lead] == 1) lead++;
+            var source = lead == 0 ? value : value.reshape(valueShape[lead..]);
             try
             {
-                if (advanced is null) view.copy_(value);
-                else view.index_put_(advanced, value);
+                if (advanced is null) view.copy_(source);
+                else view.index_put_(advanced, source);
             }
             finally
             {
                 view.Dispose();
+                if (!ReferenceEquals(source, value)) source.Dispose();
             }
             return this;
         }
@@ -107,12 +115,20 @@ public static partial class torch
         private (Tensor view, List<Tensor?>? advanced) BasicIndex(TensorIndex[] indices)
         {
             var ndim = Dimensions;
-            var consuming = indices.Count(i => i.Kind is TensorIndex.IndexKind.Single or TensorIndex.IndexKind.Slice or TensorIndex.IndexKind.Tensor);
+            // A k-dimensional boolean (or uint8) mask covers k dimensions; every other consuming index covers one.
+            static long Covers(TensorIndex i) => i.Kind switch
+            {
+                TensorIndex.IndexKind.Single or TensorIndex.IndexKind.Slice => 1,
+                TensorIndex.IndexKind.Tensor => i.TensorValue!.dtype is ScalarType.Bool or ScalarType.Byte ? i.TensorValue.dim() : 1,
+                _ => 0,
+            };
+            var consuming = indices.Sum(Covers);
             if (indices.Count(i => i.Kind == TensorIndex.IndexKind.Ellipsis) > 1) throw new ArgumentException("an index can hold only one ellipsis");
             if (consuming > ndim) throw new ArgumentException($"too many indices ({consuming}) for a tensor of {ndim} dimensions");
             var current = alias();
             List<Tensor?>? advanced = null;
             long dim = 0;
+            long maskExtra = 0;   // dimensions covered by masks beyond the one list slot each takes
             try
             {
                 foreach (var index in indices)
@@ -140,11 +156,17 @@ public static partial class torch
                             dim += ndim - consuming;
                             continue;
                         default:
-                            advanced ??= [];
-                            while (advanced.Count < dim) advanced.Add(null);
-                            advanced.Add(index.TensorValue);
-                            dim++;
-                            continue;
+                            {
+                                // aten::index takes one list entry per indexed dimension, except that a k-d mask takes
+                                // one entry for its k dimensions.
+                                advanced ??= [];
+                                while (advanced.Count < dim - maskExtra) advanced.Add(null);
+                                advanced.Add(index.TensorValue);
+                                var covers = Covers(index);
+                                dim += covers;
+                                maskExtra += covers - 1;
+                                continue;
+                            }
                     }
                     current.Dispose();
                     current = next;

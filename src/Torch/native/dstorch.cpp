@@ -345,8 +345,21 @@ int32_t dst_grad(void* tensor, void** out) {
 int32_t dst_set_grad(void* tensor, void* gradient) {
   return guard([&] {
     auto& t = unwrap(tensor);
-    if (gradient == nullptr) t.mutable_grad().reset();
-    else t.mutable_grad() = unwrap(gradient);
+    if (gradient == nullptr) {
+      t.mutable_grad().reset();
+      return;
+    }
+    // The checks PyTorch's Python `.grad` setter makes (C++'s mutable_grad() makes none): a mismatched gradient
+    // would otherwise be accumulated into silently (dtype) or fail later with an unrelated message (shape).
+    const auto& g = unwrap(gradient);
+    TORCH_CHECK(!g.is_same(t), "can't assign a tensor as its own grad");
+    TORCH_CHECK(g.scalar_type() == t.scalar_type(), "assigned grad has data of a different type: expected ",
+                t.scalar_type(), ", got ", g.scalar_type());
+    TORCH_CHECK(g.device() == t.device(), "assigned grad has data located on a different device: expected ",
+                t.device(), ", got ", g.device());
+    TORCH_CHECK(g.sizes() == t.sizes(), "assigned grad has data of a different size: expected ", t.sizes(), ", got ",
+                g.sizes());
+    t.mutable_grad() = g;
   });
 }
 
