@@ -6,7 +6,7 @@ using static DiffusionSteering.Diffusion.Models.Tests.Models.ModelFixtures;
 
 namespace DiffusionSteering.Diffusion.Models.Tests.Sampling;
 
-/// <summary>Determinism, observers, interventions, cancellation and option validation of the samplers.</summary>
+/// <summary>Determinism, observers, interventions and option validation of the samplers.</summary>
 public class SamplerBehaviourTests
 {
     private static Tensor Prompt(int rows, int length, int vocab, int seed)
@@ -64,12 +64,10 @@ public class SamplerBehaviourTests
         public readonly List<int> Steps = new();
         public readonly List<long[]> HiddenShapes = new();
         public IReadOnlyCollection<ResidualSite> HiddenStateRequests => [new ResidualSite(1, HookPoint.ResidPost)];
-        public Action<SamplerStep>? OnEach;
         public void OnStep(SamplerStep step)
         {
             Steps.Add(step.StepIndex);
             HiddenShapes.Add(step.HiddenStates[new ResidualSite(1, HookPoint.ResidPost)].shape);
-            OnEach?.Invoke(step);
         }
     }
 
@@ -89,26 +87,6 @@ public class SamplerBehaviourTests
         Assert.Equal(Enumerable.Range(0, 8), observer.Steps);
         Assert.Equal(8, zero.Calls);
         Assert.All(observer.HiddenShapes, s => Assert.Equal(new long[] { 2, 21, model.Spec.HiddenSize }, s));
-    }
-
-    [Fact]
-    public void CancellationStopsWithinOneStepAndLeavesNoNativeMemory()
-    {
-        using var model = Load("llada-tiny");
-        using var noGrad = no_grad();
-        using var prompts = Prompt(1, 5, model.Spec.VocabSize, 4);
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        var before = LiveTensorCount;
-        using var cancellation = new CancellationTokenSource();
-        var observer = new CountingObserver { OnEach = step => { if (step.StepIndex == 2) cancellation.Cancel(); } };
-        Assert.Throws<OperationCanceledException>(() =>
-            new LladaSampler(new LladaSamplerOptions { Steps = 16, GenLength = 16, BlockLength = 16 })
-                .Sample(model, new SamplingRequest { PromptIds = prompts, Observers = [observer], RecordTrajectory = true }, cancellation.Token));
-        Assert.Equal(new[] { 0, 1, 2 }, observer.Steps);
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        Assert.Equal(before, LiveTensorCount);
     }
 
     [Fact]
@@ -152,4 +130,50 @@ public class SamplerBehaviourTests
                 Assert.Equal(0, recorder.Revisions[r, p]);
             }
     }
+}
+
+/// <summary>Tests that count live native tensors: they run alone, since the count is process-wide.</summary>
+[CollectionDefinition(nameof(NativeMemoryCollection), DisableParallelization = true)]
+public sealed class NativeMemoryCollection;
+
+[Collection(nameof(NativeMemoryCollection))]
+public class SamplerCancellationTests
+{
+    private static Tensor Prompt(int rows, int length, int vocab, int seed)
+    {
+        var random = new Random(seed);
+        return tensor(Enumerable.Range(0, rows * length).Select(_ => (long)random.Next(0, vocab - 10)).ToArray(), [rows, length]);
+    }
+
+    private sealed class StepCounter(Action<SamplerStep> onEach) : ISamplerObserver
+    {
+        public readonly List<int> Steps = new();
+        public IReadOnlyCollection<ResidualSite> HiddenStateRequests => [new ResidualSite(1, HookPoint.ResidPost)];
+        public void OnStep(SamplerStep step)
+        {
+            Steps.Add(step.StepIndex);
+            onEach(step);
+        }
+    }
+
+    [Fact]
+    public void CancellationStopsWithinOneStepAndLeavesNoNativeMemory()
+    {
+        using var model = Load("llada-tiny");
+        using var noGrad = no_grad();
+        using var prompts = Prompt(1, 5, model.Spec.VocabSize, 4);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var before = LiveTensorCount;
+        using var cancellation = new CancellationTokenSource();
+        var observer = new StepCounter(step => { if (step.StepIndex == 2) cancellation.Cancel(); });
+        Assert.Throws<OperationCanceledException>(() =>
+            new LladaSampler(new LladaSamplerOptions { Steps = 16, GenLength = 16, BlockLength = 16 })
+                .Sample(model, new SamplingRequest { PromptIds = prompts, Observers = [observer], RecordTrajectory = true }, cancellation.Token));
+        Assert.Equal(new[] { 0, 1, 2 }, observer.Steps);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.Equal(before, LiveTensorCount);
+    }
+
 }
