@@ -27,11 +27,17 @@ public static class CommitmentMeasurement
     /// <param name="smoothingWindow">Moving-average window of the emergence curve.</param>
     /// <param name="costModel">Per-step cost model.</param>
     /// <param name="settings">Extra settings recorded in the profile.</param>
+    /// <param name="attentionMask">Optional 0/1 prompt mask [N, Lp] (left padding).</param>
+    /// <param name="minimumKept">
+    /// When fewer samples pass the threshold, the profile is built from all samples and its settings say so
+    /// (<c>acceptance = fallback</c>); 0 never falls back (and an empty selection throws).
+    /// </param>
     /// <param name="cancellationToken">Cancels between batches and steps.</param>
     public static (CommitmentProfile profile, IReadOnlyList<double> confidences) Measure(
         Func<SamplingRequest, CancellationToken, SamplingResult> sample, Tensor prompts, IReadOnlyList<ulong> seeds, CommitmentRecorder recorder,
         Func<long[], double> confidence, double threshold, string model, string attribute, int batchSize = 8, int smoothingWindow = 1,
-        CostModel costModel = CostModel.Uniform, IReadOnlyDictionary<string, string>? settings = null, CancellationToken cancellationToken = default)
+        CostModel costModel = CostModel.Uniform, IReadOnlyDictionary<string, string>? settings = null, Tensor? attentionMask = null,
+        int minimumKept = 0, CancellationToken cancellationToken = default)
     {
         var rows = (int)prompts.size(0);
         if (seeds.Count != rows) throw new ArgumentException($"{seeds.Count} seeds for {rows} prompts");
@@ -44,6 +50,7 @@ public static class CommitmentMeasurement
             var request = new SamplingRequest
             {
                 PromptIds = prompts.narrow(0, start, count),
+                AttentionMask = attentionMask?.narrow(0, start, count),
                 Seeds = seeds.Skip(start).Take(count).ToArray(),
                 Observers = [recorder],
             };
@@ -57,6 +64,11 @@ public static class CommitmentMeasurement
         {
             ["acceptance_threshold"] = threshold.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         };
+        if (minimumKept > 0 && keep.Count(k => k) < minimumKept)
+        {
+            allSettings["acceptance"] = $"fallback: all samples ({keep.Count(k => k)} of {keep.Length} passed, fewer than {minimumKept})";
+            keep = Enumerable.Repeat(true, keep.Length).ToArray();
+        }
         var profile = recorder.BuildProfile(model, attribute, keep, smoothingWindow, costModel: costModel, settings: allSettings);
         return (profile, confidences);
     }
