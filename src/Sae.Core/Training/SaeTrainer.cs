@@ -221,14 +221,18 @@ public sealed class SaeTrainer : IDisposable
             {
                 var length = Math.Min(Options.EncoderChunkTokens, batch - start);
                 using var chunkScope = NewDisposeScope();
-                var h = _sae.b_enc.addmm(input.narrow(0, start, length), _sae.W_enc).relu_();
+                var h = _sae.b_enc.addmm(input.narrow(0, start, length), _sae.W_enc);
+                if (auxK > 0 && Options.AuxKInput == AuxKInput.PreActivation) SelectAux(h);
+                h.relu_();
                 var (v, i) = h.topk(k);
                 valueParts.Add(v.MoveToOuterDisposeScope());
                 indexParts.Add(i.MoveToOuterDisposeScope());
-                if (auxK > 0)
+                if (auxK > 0 && Options.AuxKInput == AuxKInput.PostRelu) SelectAux(h);
+
+                void SelectAux(Tensor values)
                 {
-                    // AuxK: the k_aux largest post-ReLU pre-activations among dead latents.
-                    var (av, ai) = h.index_select(1, dead!).topk(auxK);
+                    // AuxK: the k_aux largest (post-ReLU or raw) pre-activations among dead latents.
+                    var (av, ai) = values.index_select(1, dead!).topk(auxK);
                     auxValueParts.Add(av.MoveToOuterDisposeScope());
                     auxIndexParts.Add(dead!.index_select(0, ai.reshape(-1)).view(ai.shape).MoveToOuterDisposeScope());
                 }
@@ -294,7 +298,8 @@ public sealed class SaeTrainer : IDisposable
             var allIndices = indices;
             if (auxLeaf?.grad is { } auxGrad)
             {
-                g = cat([g, auxGrad.mul_(auxValues!.gt(0).to(ScalarType.Float32))], 1);
+                if (Options.AuxKInput == AuxKInput.PostRelu) auxGrad.mul_(auxValues!.gt(0).to(ScalarType.Float32));
+                g = cat([g, auxGrad], 1);
                 allIndices = cat([indices, auxIndices!], 1);
             }
             var pulled = nn.functional.embedding_bag(allIndices, _sae.W_enc.t(), g);
@@ -360,7 +365,8 @@ public sealed class SaeTrainer : IDisposable
         if (dead is not null)
         {
             var auxK = (int)Math.Min(_auxK, dead.numel());
-            var (auxValues, auxPositions) = h.relu().index_select(1, dead).topk(auxK);
+            var auxSource = Options.AuxKInput == AuxKInput.PostRelu ? h.relu() : h;
+            var (auxValues, auxPositions) = auxSource.index_select(1, dead).topk(auxK);
             var auxIndices = dead.index_select(0, auxPositions.reshape(-1)).view(auxPositions.shape);
             var aux = AuxKLoss(x, reconstruction, auxIndices, auxValues);
             if (aux is not null)

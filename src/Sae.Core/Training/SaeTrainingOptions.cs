@@ -11,6 +11,18 @@ public enum DecoderBiasInit
     Zero,
 }
 
+/// <summary>Which values of the dead latents AuxK reconstructs the residual from.</summary>
+public enum AuxKInput
+{
+    /// <summary>
+    /// The largest post-ReLU pre-activations (dictionary_learning and DLM-Scope; OpenAI and sparsify are equivalent):
+    /// a dead latent whose pre-activations are all ≤ 0 gets no gradient.
+    /// </summary>
+    PostRelu,
+    /// <summary>The largest raw pre-activations, negative ones included (SAELens): every dead latent gets a gradient.</summary>
+    PreActivation,
+}
+
 /// <summary>
 /// Hyper-parameters of SAE training. Defaults follow DLM-Scope / dictionary_learning's TopK recipe; see
 /// docs/sae-training.md for every choice where the reference implementations disagree.
@@ -49,6 +61,9 @@ public sealed record SaeTrainingOptions
 
     /// <summary>k_aux: dead latents used by AuxK per token; null: d_in / 2.</summary>
     public int? AuxK { get; init; }
+
+    /// <summary>Whether AuxK reads post-ReLU (default) or raw pre-activations of the dead latents.</summary>
+    public AuxKInput AuxKInput { get; init; } = AuxKInput.PostRelu;
 
     /// <summary>A latent is dead after this many training tokens without a positive activation (10M in all anchors that count tokens).</summary>
     public long DeadTokenWindow { get; init; } = 10_000_000;

@@ -19,7 +19,7 @@ public class TrainerGradientTests
     }
 
     /// <summary>Dense reference: z = scatter(TopK(ReLU((x − b_dec)W_enc + b_enc))), L = mean‖x − zW_dec − b_dec‖² (+ AuxK, MultiTopK levels).</summary>
-    private static Dictionary<string, Tensor> Reference(SaeTrainer trainer, Tensor raw, Tensor? dead, int[]? levels)
+    private static Dictionary<string, Tensor> Reference(SaeTrainer trainer, Tensor raw, Tensor? dead, int[]? levels, bool preActivationAux = false)
     {
         var sae = trainer.Sae;
         var wEnc = sae.W_enc.detach().clone().requires_grad_();
@@ -27,7 +27,8 @@ public class TrainerGradientTests
         var wDec = sae.W_dec.detach().clone().requires_grad_();
         var bDec = sae.b_dec.detach().clone().requires_grad_();
         var x = raw / trainer.ActivationScale;
-        var post = ((x - bDec).matmul(wEnc) + bEnc).relu();
+        var pre = (x - bDec).matmul(wEnc) + bEnc;
+        var post = pre.relu();
         var (values, indices) = post.topk(K);
         Tensor loss;
         Tensor full;
@@ -52,7 +53,7 @@ public class TrainerGradientTests
         {
             var isDead = zeros([DSae], ScalarType.Bool).index_put_([dead], tensor(true));
             var kAux = (int)Math.Min(DIn / 2, dead.numel());
-            var (auxValues, auxIndices) = post.masked_fill(isDead.logical_not().unsqueeze(0), double.NegativeInfinity).topk(kAux);
+            var (auxValues, auxIndices) = (preActivationAux ? pre : post).masked_fill(isDead.logical_not().unsqueeze(0), double.NegativeInfinity).topk(kAux);
             var auxRecon = zeros_like(post).scatter(1, auxIndices, auxValues).matmul(wDec);
             var e = (x - full).detach();
             var aux = (e - auxRecon).square().sum(-1).mean() / (e - e.mean(0, keepdim: true)).square().sum(-1).mean();
@@ -76,14 +77,15 @@ public class TrainerGradientTests
     }
 
     [Theory]
-    [InlineData(false, 1000)]
-    [InlineData(true, 1000)]
-    [InlineData(false, 64)]   // several encoder chunks
-    public void TopKSparseGradientsEqualDenseAutograd(bool withDeadLatents, int chunk)
+    [InlineData(false, 1000, AuxKInput.PostRelu)]
+    [InlineData(true, 1000, AuxKInput.PostRelu)]
+    [InlineData(true, 64, AuxKInput.PreActivation)]
+    [InlineData(false, 64, AuxKInput.PostRelu)]   // several encoder chunks
+    public void TopKSparseGradientsEqualDenseAutograd(bool withDeadLatents, int chunk, AuxKInput auxInput)
     {
         using var scope = NewDisposeScope();
         using var trainer = new SaeTrainer(new SaeConfig { DIn = DIn, DSae = DSae, K = K },
-            new SaeTrainingOptions { Seed = 3, EncoderChunkTokens = chunk, DeadTokenWindow = 1000 });
+            new SaeTrainingOptions { Seed = 3, EncoderChunkTokens = chunk, DeadTokenWindow = 1000, AuxKInput = auxInput });
         var x = Data(7);
         trainer.TrainStep(x);   // initialise (scale, b_dec) and move away from W_enc = W_decᵀ
         Tensor? dead = null;
@@ -94,7 +96,7 @@ public class TrainerGradientTests
         }
         var x2 = Data(8);
         var sparse = trainer.Gradients(x2);
-        AssertClose(sparse, Reference(trainer, x2, dead, null));
+        AssertClose(sparse, Reference(trainer, x2, dead, null, auxInput == AuxKInput.PreActivation));
     }
 
     [Fact]
