@@ -21,7 +21,7 @@ public sealed class SaeTrainer : IDisposable
     private readonly SparseAutoencoder _sae;
     private readonly nn.Parameter? _logThreshold;
     private readonly List<nn.Parameter> _parameters;
-    private readonly optim.Adam _optimizer;
+    private readonly TrainerAdam _optimizer;
     private readonly Tensor _tokensSinceFired;
     private readonly double _baseLearningRate;
     private readonly int _auxK;
@@ -58,7 +58,7 @@ public sealed class SaeTrainer : IDisposable
             _parameters.Add(_logThreshold);
             SyncThreshold();
         }
-        _optimizer = new optim.Adam(_parameters, _baseLearningRate, options.Beta1, options.Beta2, options.AdamEpsilon);
+        _optimizer = new TrainerAdam(_parameters, _baseLearningRate, options.Beta1, options.Beta2, options.AdamEpsilon);
         _tokensSinceFired = zeros([config.DSae], ScalarType.Int64, _sae.Device).DetachFromDisposeScope();
     }
 
@@ -111,14 +111,14 @@ public sealed class SaeTrainer : IDisposable
 
         var lr = _baseLearningRate * Options.LearningRateFactor(Step);
         _optimizer.LearningRate = lr;
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         var losses = SparsePath ? SparseLoss(x) : DenseLoss(x);
         ProjectDecoderGradient();
         var gradNorm = Options.GradientClipNorm is { } clip
             ? nn.utils.clip_grad_norm_(_parameters, clip)
             : nn.utils.clip_grad_norm_(_parameters, double.MaxValue);
-        _optimizer.step();
-        _optimizer.zero_grad();
+        _optimizer.Step();
+        _optimizer.ZeroGrad();
         _sae.NormalizeDecoderRows();
         if (_logThreshold is not null) SyncThreshold();
         Step++;
@@ -134,7 +134,7 @@ public sealed class SaeTrainer : IDisposable
         var x = activations.to(_sae.Device, ScalarType.Float32);
         if (!_initialized) Initialize(x);
         if (_scale != 1.0) x = x / _scale;
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         using var counters = _tokensSinceFired.clone();
         _ = SparsePath ? SparseLoss(x) : DenseLoss(x);
         _tokensSinceFired.copy_(counters);
@@ -142,7 +142,7 @@ public sealed class SaeTrainer : IDisposable
         foreach (var (name, p) in new[] { ("W_enc", _sae.W_enc), ("b_enc", _sae.b_enc), ("W_dec", _sae.W_dec), ("b_dec", _sae.b_dec) })
             if (p.grad is { } g) result[name] = g.clone().DetachFromDisposeScope();
         if (_logThreshold?.grad is { } tg) result["log_threshold"] = tg.clone().DetachFromDisposeScope();
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         return result;
     }
 
@@ -435,16 +435,23 @@ public sealed class SaeTrainer : IDisposable
     /// </summary>
     private void ProjectDecoderGradient()
     {
-        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var g = _sae.W_dec.grad;
+        using var g = _sae.W_dec.grad;
         if (g is null) return;
-        var w = _sae.W_dec.detach();
+        using var w = _sae.W_dec.detach();
         var rows = w.size(0);
-        var dots = g.unsqueeze(1).bmm(w.unsqueeze(2)).view(rows, 1);
-        var norms = w.norm(1, keepdim: true).add_(1e-6);
-        var coefficient = dots.div_(norms.square());
-        g.addcmul_(w, coefficient, -1);
+        // In row chunks: temporaries stay small enough to be reused from the heap.
+        const long chunk = 4096;
+        for (long start = 0; start < rows; start += chunk)
+        {
+            using var scope = NewDisposeScope();
+            var length = Math.Min(chunk, rows - start);
+            var gc = g.narrow(0, start, length);
+            var wc = w.narrow(0, start, length);
+            var norms = wc.norm(1, keepdim: true).add_(1e-6);
+            var coefficient = (gc * wc).sum(1, keepdim: true).div_(norms.square());
+            gc.addcmul_(wc, coefficient, -1);
+        }
     }
 
     /// <summary>
@@ -503,7 +510,7 @@ public sealed class SaeTrainer : IDisposable
             ["initialized"] = tensor(_initialized ? 1L : 0L),
         };
         if (_logThreshold is not null) state["log_threshold"] = _logThreshold.detach().clone();
-        foreach (var (k, v) in _optimizer.state_dict()) state["optimizer." + k] = v.clone();
+        foreach (var (k, v) in _optimizer.StateDict()) state["optimizer." + k] = v;
         foreach (var t in state.Values) t.DetachFromDisposeScope();
         return state;
     }
@@ -528,7 +535,7 @@ public sealed class SaeTrainer : IDisposable
         var optimizerState = state.Where(kv => kv.Key.StartsWith("optimizer.", StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key["optimizer.".Length..], kv => kv.Value);
         using var noGrad = no_grad();
-        _optimizer.load_state_dict(optimizerState);
+        _optimizer.LoadStateDict(optimizerState);
         _sae.W_enc.copy_(wEnc);
         _sae.b_enc.copy_(bEnc);
         _sae.W_dec.copy_(wDec);

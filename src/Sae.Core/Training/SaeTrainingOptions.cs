@@ -104,8 +104,11 @@ public sealed record SaeTrainingOptions
     /// <summary>Seed of the SAE's random initialisation.</summary>
     public ulong Seed { get; init; }
 
-    /// <summary>TopK family: tokens per encoder chunk (bounds the [chunk, d_sae] pre-activation memory).</summary>
-    public int EncoderChunkTokens { get; init; } = 512;
+    /// <summary>
+    /// TopK family: tokens per encoder chunk (bounds the [chunk, d_sae] pre-activation memory; chunks under glibc's
+    /// 32 MiB mmap threshold are reused from the heap instead of being page-faulted in on every step).
+    /// </summary>
+    public int EncoderChunkTokens { get; init; } = 256;
 
     /// <summary>The default learning rate for a width: 2e-4 / √(d_sae / 2^14).</summary>
     public static double DefaultLearningRate(int dSae) => 2e-4 / Math.Sqrt(dSae / 16384.0);
