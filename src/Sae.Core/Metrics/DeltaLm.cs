@@ -132,8 +132,8 @@ public static class DeltaLm
     private static Tensor Splice(ISparseAutoencoder sae, Tensor residual, bool spliceFirstToken)
     {
         using var scope = NewDisposeScope();
-        var (reconstruction, _) = sae.Forward(residual.to(sae.DType));
-        var spliced = reconstruction.to(residual.dtype);
+        var (reconstruction, _) = sae.Forward(residual.to(sae.Device, sae.DType));
+        var spliced = reconstruction.to(residual.device, residual.dtype);
         if (!spliceFirstToken)
             spliced = cat([residual.narrow(1, 0, 1), spliced.narrow(1, 1, residual.size(1) - 1)], 1);
         return spliced.MoveToOuterDisposeScope();

@@ -97,7 +97,7 @@ public sealed class SaeEvaluator : IDisposable
 
     private void AddChunk(Tensor x, Tensor? rates)
     {
-        var (reconstruction, latents) = _sae.Forward(x);
+        var (reconstruction, latents) = _sae.Forward(x.to(_sae.Device));
         var x64 = x.to(CPU, ScalarType.Float64);
         var xhat = reconstruction.to(CPU, ScalarType.Float64);
         var r = x64 - xhat;

@@ -41,8 +41,12 @@ public sealed class SaeTrainer : IDisposable
         Options = options;
         _baseLearningRate = options.LearningRate ?? SaeTrainingOptions.DefaultLearningRate(config.DSae);
         _auxK = options.AuxK ?? Math.Max(1, config.DIn / 2);
-        using var generator = new Generator(options.Seed);
-        _sae = new SparseAutoencoder(config, device, ScalarType.Float32, generator);
+        using (var generator = new Generator(options.Seed))
+        {
+            // Initialised on the CPU from a CPU generator (the same weights on every device), then moved.
+            _sae = new SparseAutoencoder(config, null, ScalarType.Float32, generator);
+        }
+        if (device is not null && device.type != DeviceType.CPU) _sae.MoveTo(device);
         using (no_grad())
         {
             // Column-major W_enc: W_enc.t() is a contiguous [d_sae, d_in] view, so the k active columns are contiguous rows.
