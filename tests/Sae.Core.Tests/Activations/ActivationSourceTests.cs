@@ -57,6 +57,32 @@ public class ActivationSourceTests
         }
     }
 
+    [Theory]
+    [InlineData("llada-tiny")]
+    [InlineData("dream-tiny")]
+    [InlineData("mdlm-tiny")]
+    [InlineData("mdlm-tiny-timecond")]
+    public void EveryFixtureFamilyFeedsActivationsAndDeltaLm(string name)
+    {
+        using var scope = NewDisposeScope();
+        using var model = DiffusionSteering.Diffusion.Models.Checkpoints.DenoiserLoader.CreateDefault().Load(DiffusionSteering.Tests.FixturePaths.Fixture("models", name));
+        var d = model.Spec.HiddenSize;
+        // MDLM has no padding support: equal lengths there.
+        var sequences = TrainingRunTests.Sequences(4, name.StartsWith("mdlm") ? 12 : 8, 12, 500, seed: 2);
+        using var source = new DenoiserActivationSource(model, sequences, new ActivationSourceOptions { Sites = [L0Post, L1Post], Policy = PositionPolicy.Unmasked, Seed = 3 });
+        using var batch = source.Next()!;
+        Assert.Equal(d, batch.Width);
+        Assert.True(batch.Count > 0);
+        Assert.False(batch.Masked.any().item<bool>());
+        using var full = new DenoiserActivationSource(model, sequences, new ActivationSourceOptions { Sites = [L0Post, L1Post], Policy = PositionPolicy.Unmasked, Seed = 3, StopAfterLastSite = false });
+        using var reference = full.Next()!;
+        Assert.True(batch[L0Post].equal(reference[L0Post]) && batch[L1Post].equal(reference[L1Post]));
+
+        using var sae = new DiffusionSteering.Sae.Core.Architectures.SparseAutoencoder(new SaeConfig { DIn = d, DSae = 32, K = 4 });
+        var delta = DiffusionSteering.Sae.Core.Metrics.DeltaLm.Evaluate(model, sae, L1Post, sequences);
+        Assert.True(double.IsFinite(delta.Delta) && delta.Overall.MaskedTokens > 0, $"{name}: ΔLM {delta.Delta}");
+    }
+
     [Fact]
     public void SeveralSitesComeFromOneForwardAndStoppingEarlyChangesNothing()
     {
