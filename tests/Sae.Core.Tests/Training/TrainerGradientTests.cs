@@ -145,3 +145,45 @@ public class TrainerGradientTests
         Assert.True(expected.abs().max().item<double>() > 0, "the test data never hit the kernel");
     }
 }
+
+/// <summary>Behaviour of the dense-path architectures over a few steps.</summary>
+public class DenseArchitectureTests
+{
+    private static List<SaeStepStatistics> Train(SaeConfig config, SaeTrainingOptions options, int steps) => Train(config, options, steps, out _);
+
+    private static List<SaeStepStatistics> Train(SaeConfig config, SaeTrainingOptions options, int steps, out double threshold)
+    {
+        using var scope = NewDisposeScope();
+        using var planted = new PlantedDictionary(atoms: 64, width: 24, activePerSample: 3, noise: 0.01, seed: 1);
+        using var trainer = new SaeTrainer(config, options with { TotalSteps = steps, BatchSize = 128, WarmupSteps = 5 });
+        using var g = new Generator(2);
+        var stats = new List<SaeStepStatistics>();
+        for (var s = 0; s < steps; s++)
+        {
+            using var stepScope = NewDisposeScope();
+            stats.Add(trainer.TrainStep(planted.Sample(128, g)));
+        }
+        threshold = trainer.Sae.threshold.item<double>();
+        return stats;
+    }
+
+    [Fact]
+    public void AStrongerL1PenaltyGivesSparserCodes()
+    {
+        var config = new SaeConfig { DIn = 24, DSae = 96, Architecture = SaeArchitecture.Standard };
+        var weak = Train(config, new SaeTrainingOptions { L1Coefficient = 0.001, LearningRate = 3e-3 }, 80);
+        var strong = Train(config, new SaeTrainingOptions { L1Coefficient = 0.3, LearningRate = 3e-3 }, 80);
+        Assert.True(strong[^1].L0 < 0.75 * weak[^1].L0, $"L0 with λ = 0.3: {strong[^1].L0}, with λ = 0.001: {weak[^1].L0}");
+        Assert.True(strong[^1].SparsityLoss > 0);
+    }
+
+    [Fact]
+    public void BatchTopKKeepsKPerTokenOnAverageAndLearnsAThreshold()
+    {
+        var config = new SaeConfig { DIn = 24, DSae = 96, K = 5, Architecture = SaeArchitecture.BatchTopK };
+        var stats = Train(config, new SaeTrainingOptions { LearningRate = 3e-3, ThresholdStartStep = 20, ThresholdBeta = 0.9 }, 60, out var threshold);
+        Assert.All(stats, s => Assert.InRange(s.L0, 4.5, 5.0));
+        Assert.True(threshold > 0, $"inference threshold {threshold}");
+        Assert.True(stats[^1].Fvu < stats[0].Fvu);
+    }
+}
