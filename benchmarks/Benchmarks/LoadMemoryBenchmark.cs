@@ -12,7 +12,8 @@ namespace DiffusionSteering.Benchmarks;
 
 /// <summary>
 /// Peak resident memory of <c>DenoiserLoader.CreateDefault().Load(folder)</c> on a random bf16 LLaDA-architecture
-/// checkpoint of about <c>--size-mb</c> MB: once keeping bf16, once converting to float32. Each load runs in a fresh
+/// checkpoint of about <c>--size-mb</c> MB: keeping bf16 (default options, zero-copy), keeping bf16 with
+/// <c>MemoryMapWeights = false</c> (every tensor copied), and converting to float32. Each load runs in a fresh
 /// child process (this program's hidden <c>load-memory-child</c> command) that resets its peak RSS just before the load
 /// and reads <c>VmHWM</c> from <c>/proc/self/status</c> just after it.
 /// </summary>
@@ -31,7 +32,7 @@ internal static class LoadMemoryBenchmark
             var weightBytes = EnsureCheckpoint(folder, config, options.Int("threads", 2));
             Console.WriteLine($"checkpoint: {folder}: LLaDA-architecture, d_model {config.DModel}, {config.NLayers} layers, " +
                               $"mlp {config.MlpHiddenSize}, vocab {config.EmbeddingSize}: {weightBytes / 1e6:F1} MB of bf16 weights");
-            foreach (var mode in new[] { "bf16", "fp32" })
+            foreach (var mode in new[] { "bf16", "bf16-copy", "fp32" })
             {
                 var result = RunChild(folder, mode);
                 Console.WriteLine(FormatLine(mode, weightBytes, result));
@@ -49,10 +50,12 @@ internal static class LoadMemoryBenchmark
         var peak = r["peak_kb"] * 1024.0;
         var baseline = r["baseline_kb"] * 1024.0;
         var loaded = r["loaded_bytes"];
+        var peakUsed = r["peak_used_kb"] * 1024.0;
         return string.Create(CultureInfo.InvariantCulture,
-            $"load-memory {mode}: weights {weightBytes / 1e6:F0} MB (loaded {loaded / 1e6:F0} MB): peak RSS {peak / 1e6:F0} MB, " +
-            $"baseline {baseline / 1e6:F0} MB, peak-baseline {(peak - baseline) / 1e6:F0} MB = {(peak - baseline) / weightBytes:F2}x weight bytes " +
-            $"({(peak - baseline) / loaded:F2}x loaded); after load RSS {r["rss_kb"] * 1024.0 / 1e6:F0} MB; {r["milliseconds"] / 1e3:F2} s");
+            $"load-memory {mode}: weights {weightBytes / 1e6:F0} MB, loaded {loaded / 1e6:F0} MB in {r["milliseconds"] / 1e3:F2} s; " +
+            $"baseline RSS {baseline / 1e6:F0} MB; peak during load +{(peak - baseline) / 1e6:F0} MB = {(peak - baseline) / weightBytes:F2}x weight bytes; " +
+            $"peak after reading every weight +{(peakUsed - baseline) / 1e6:F0} MB = {(peakUsed - baseline) / weightBytes:F2}x " +
+            $"(anon {r["rss_anon_kb"] * 1024.0 / 1e6:F0} MB, file-backed {r["rss_file_kb"] * 1024.0 / 1e6:F0} MB)");
     }
 
     /// <summary>A LLaDA-architecture config of about <paramref name="sizeMb"/> MB in bf16 (d_model 1024, vocab 50258).</summary>
@@ -149,16 +152,28 @@ internal static class LoadMemoryBenchmark
         ResetPeak();
         var baseline = Status("VmRSS");
         var watch = Stopwatch.StartNew();
-        var options = new DenoiserLoadOptions { DType = mode == "fp32" ? ScalarType.Float32 : null };
+        // bf16: keep the stored dtype (default options: zero-copy); bf16-copy: the same with MemoryMapWeights = false;
+        // fp32: convert to float32.
+        var options = new DenoiserLoadOptions { DType = mode == "fp32" ? ScalarType.Float32 : null, MemoryMapWeights = mode != "bf16-copy" };
         using var model = DenoiserLoader.CreateDefault().Load(folder, options);
         var elapsed = watch.Elapsed;
         var peak = Status("VmHWM");
         var rss = Status("VmRSS");
+        // Then read every weight once (as a forward pass would), so that lazily mapped weights count too.
+        var module = (nn.Module)model;
         long loaded = 0;
-        if (model is nn.Module module) loaded = module.parameters().Sum(p => p.numel() * p.dtype.ElementSize());
+        using (no_grad())
+        {
+            foreach (var p in module.parameters())
+            {
+                loaded += p.numel() * p.dtype.ElementSize();
+                using var sum = p.sum();
+            }
+        }
+        var peakUsed = Status("VmHWM");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT baseline_kb={baseline} peak_kb={peak} rss_kb={rss} rss_anon_kb={Status("RssAnon")} rss_file_kb={Status("RssFile")} " +
-            $"loaded_bytes={loaded} milliseconds={(long)elapsed.TotalMilliseconds}"));
+            $"RESULT baseline_kb={baseline} peak_kb={peak} rss_kb={rss} peak_used_kb={peakUsed} rss_used_kb={Status("VmRSS")} " +
+            $"rss_anon_kb={Status("RssAnon")} rss_file_kb={Status("RssFile")} loaded_bytes={loaded} milliseconds={(long)elapsed.TotalMilliseconds}"));
     }
 
     /// <summary>Resets VmHWM to the current RSS (Linux ≥ 4.0: write 5 to clear_refs).</summary>
