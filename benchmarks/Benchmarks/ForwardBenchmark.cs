@@ -76,8 +76,9 @@ internal static class ForwardBenchmark
                     model.Forward(input);
                 };
             }
-            var seconds = Timing.MedianSeconds(forward, warmup, repeats);
-            Console.WriteLine(FormatLine(modelName, dtype, batch, length, threads, parameters, seconds));
+            var clock = options.String("clock", "wall");
+            var seconds = Timing.MedianSeconds(forward, warmup, repeats, clock);
+            Console.WriteLine(FormatLine(modelName, dtype, batch, length, threads, parameters, seconds) + (clock == "cpu" ? "  (CPU time)" : ""));
         }
     }
 

@@ -12,6 +12,9 @@ switch (name)
     case "forward":
         ForwardBenchmark.Run(options);
         break;
+    case "overhead":
+        OverheadBenchmark.Run(options);
+        break;
     case "load-memory":
         LoadMemoryBenchmark.Run(options);
         break;
@@ -23,8 +26,9 @@ switch (name)
             benchmarks (see benchmarks/README.md):
               matmul  [--n 2048] [--threads 2]
               forward --model llada|mdlm [--batch 4] [--length 256] [--dtype fp32|bf16|both] [--threads 2]
-                      [--warmup 2] [--repeats 7] [--mlp-hidden 2048] [--check DIR]
+                      [--warmup 2] [--repeats 7] [--mlp-hidden 2048] [--clock wall|cpu] [--check DIR]
               load-memory [--size-mb 1000] [--dir DIR]
+              overhead [--n 20000] [--threads 1] [--clock wall|cpu]
             """);
         break;
 }

@@ -34,14 +34,16 @@ import torch.nn.functional as F
 VOCAB = 50258
 
 
-def median_seconds(fn, warmup, repeats):
+def median_seconds(fn, warmup, repeats, clock="wall"):
+    """Median duration; clock "cpu" is the process's CPU time (user + system, all threads), as the C# side."""
+    now = {"wall": time.perf_counter, "cpu": time.process_time}[clock]
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = now()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(now() - start)
     times.sort()
     mid = repeats // 2
     return times[mid] if repeats % 2 else 0.5 * (times[mid - 1] + times[mid])
@@ -251,10 +253,11 @@ def benchmark(args):
     with torch.no_grad():
         for dtype in dtypes:
             w = cast_weights(args.model, w32, dtype)
-            seconds = median_seconds(lambda: run_forward(args.model, w, cfg, ids, dtype), args.warmup, args.repeats)
+            seconds = median_seconds(lambda: run_forward(args.model, w, cfg, ids, dtype), args.warmup, args.repeats,
+                                     args.clock)
             print(f"forward {args.model:<5} {dtype_name(dtype):<8} B={args.batch} L={args.length} threads={args.threads} "
-                  f"params={n_params / 1e6:.2f}M: {seconds * 1e3:9.1f} ms  {args.batch * args.length / seconds:8.0f} tok/s",
-                  flush=True)
+                  f"params={n_params / 1e6:.2f}M: {seconds * 1e3:9.1f} ms  {args.batch * args.length / seconds:8.0f} tok/s"
+                  + ("  (CPU time)" if args.clock == "cpu" else ""), flush=True)
             del w
 
 
@@ -324,6 +327,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--mlp-hidden", type=int, default=2048)
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     parser.add_argument("--check", metavar="DIR", help="compare with the C# model's logits written by --check DIR")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
