@@ -2,19 +2,34 @@
 using DiffusionSteering.Benchmarks;
 
 var name = args.Length > 0 ? args[0] : "help";
-int Option(string key, int fallback)
-{
-    var i = Array.IndexOf(args, "--" + key);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
-}
+var options = new Options(args);
 
 switch (name)
 {
     case "matmul":
-        MatmulBenchmark.Run(Option("n", 2048), Option("threads", 2));
+        MatmulBenchmark.Run(options.Int("n", 2048), options.Int("threads", 2));
+        break;
+    case "forward":
+        ForwardBenchmark.Run(options);
+        break;
+    case "overhead":
+        OverheadBenchmark.Run(options);
+        break;
+    case "load-memory":
+        LoadMemoryBenchmark.Run(options);
+        break;
+    case "load-memory-child": // hidden: one load in a fresh process (started by load-memory)
+        LoadMemoryBenchmark.Child(args[1], args[2]);
         break;
     case "sae-train": SaeTrainBenchmark.Run(Option("d-in", 768), Option("d-sae", 16384), Option("k", 32), Option("batch", 4096), Option("steps", 5), Option("warmup", 1), Option("threads", 2)); break;
     default:
-        Console.WriteLine("benchmarks: matmul [--n 2048] [--threads 2]");
+        Console.WriteLine("""
+            benchmarks (see benchmarks/README.md):
+              matmul  [--n 2048] [--threads 2]
+              forward --model llada|mdlm [--batch 4] [--length 256] [--dtype fp32|bf16|both] [--threads 2]
+                      [--warmup 2] [--repeats 7] [--mlp-hidden 2048] [--clock wall|cpu] [--check DIR]
+              load-memory [--size-mb 1000] [--dir DIR]
+              overhead [--n 20000] [--threads 1] [--clock wall|cpu]
+            """);
         break;
 }

@@ -5,15 +5,26 @@ namespace DiffusionSteering.Benchmarks;
 /// <summary>Warm-up then repeated timing; reports the median (robust to the machine's occasional outliers).</summary>
 internal static class Timing
 {
-    public static double MedianSeconds(Action action, int warmup, int repeats)
+    /// <summary>
+    /// Median duration of <paramref name="action"/>. <paramref name="clock"/> "wall" (default) measures elapsed time;
+    /// "cpu" measures this process's CPU time (user + system, all threads), which other load on the machine disturbs
+    /// much less; use it with one thread, since idle OpenMP threads spin and add CPU time.
+    /// </summary>
+    public static double MedianSeconds(Action action, int warmup, int repeats, string clock = "wall")
     {
+        Func<double> now = clock switch
+        {
+            "wall" => () => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency,
+            "cpu" => () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
+            _ => throw new ArgumentException($"--clock must be wall or cpu, got {clock}"),
+        };
         for (var i = 0; i < warmup; i++) action();
         var times = new double[repeats];
         for (var i = 0; i < repeats; i++)
         {
-            var watch = Stopwatch.StartNew();
+            var start = now();
             action();
-            times[i] = watch.Elapsed.TotalSeconds;
+            times[i] = now() - start;
         }
         Array.Sort(times);
         return repeats % 2 == 1 ? times[repeats / 2] : 0.5 * (times[repeats / 2 - 1] + times[repeats / 2]);

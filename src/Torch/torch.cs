@@ -77,6 +77,27 @@ public static partial class torch
     public static IDisposable autocast(DeviceType device_type = DeviceType.CPU, ScalarType dtype = ScalarType.BFloat16, bool enabled = true) =>
         new AutocastScope(device_type, dtype, enabled);
 
+    /// <summary>Whether autocast is on for <paramref name="device_type"/> on this thread (torch 2.4's <c>is_autocast_enabled(device_type)</c>).</summary>
+    public static bool is_autocast_enabled(DeviceType device_type = DeviceType.CPU)
+    {
+        NativeMethods.Check(NativeMethods.dst_autocast_state(AutocastDeviceCode(device_type), out var enabled, out _));
+        return enabled != 0;
+    }
+
+    /// <summary>The dtype autocast runs eligible ops in for <paramref name="device_type"/> on this thread (<c>get_autocast_dtype</c>).</summary>
+    public static ScalarType get_autocast_dtype(DeviceType device_type = DeviceType.CPU)
+    {
+        NativeMethods.Check(NativeMethods.dst_autocast_state(AutocastDeviceCode(device_type), out _, out var dtype));
+        return (ScalarType)dtype;
+    }
+
+    private static int AutocastDeviceCode(DeviceType device_type) => device_type switch
+    {
+        DeviceType.CPU => 0,
+        DeviceType.CUDA => 1,
+        _ => throw new ArgumentException($"autocast has no state for device type {device_type}", nameof(device_type)),
+    };
+
     /// <summary>CUDA queries.</summary>
     public static class cuda
     {

@@ -76,7 +76,15 @@ public sealed class CheckpointWeights : IDisposable
     /// <paramref name="ignorable"/>) and shapes that differ from what the config implies all throw one
     /// <see cref="CheckpointException"/> listing them.
     /// </summary>
-    public void LoadInto(nn.Module module, ScalarType dtype, Device device, Func<string, bool>? ignorable = null)
+    /// <remarks>
+    /// With <paramref name="zeroCopy"/>, tensors stored in the wanted dtype on a CPU target view the memory-mapped
+    /// file instead of being copied (see <see cref="SafetensorsTorch.LoadTensor"/>): loading reads nothing, the weights
+    /// occupy memory once (as shareable, reclaimable file pages until written), and the mapping lives as long as those
+    /// tensors. The file must then not be truncated or rewritten in place while the module lives (replacing it by
+    /// rename is safe). Other tensors are copied through a per-tensor mapping that is unmapped at once, so converting
+    /// needs the converted weights plus one stored tensor.
+    /// </remarks>
+    public void LoadInto(nn.Module module, ScalarType dtype, Device device, Func<string, bool>? ignorable = null, bool zeroCopy = false)
     {
         var targets = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, p) in module.named_parameters()) targets[name] = p;
@@ -104,7 +112,7 @@ public sealed class CheckpointWeights : IDisposable
             using var scope = NewDisposeScope();
             var stored = SafetensorsTorch.ToScalarType(_checkpoint.GetInfo(name).DType, name);
             var wanted = stored.IsFloatingPoint() ? dtype : stored;
-            var value = _checkpoint.LoadTensor(name, wanted, device);
+            var value = _checkpoint.LoadTensor(name, wanted, device, copy: !zeroCopy);
             target.set_data(value);
         }
     }

@@ -18,6 +18,15 @@ public sealed record DenoiserLoadOptions
 
     /// <summary>Load even when config.json has keys outside the family's known schema (default false: such keys throw).</summary>
     public bool AllowUnknownConfigKeys { get; init; }
+
+    /// <summary>
+    /// When the weights are loaded onto the CPU in the dtype they are stored in (e.g. bf16 kept as bf16), view the
+    /// memory-mapped safetensors files instead of copying them (default true): loading is nearly instant and the
+    /// weights take their size in memory once instead of twice at the peak. The mapping is copy-on-write (changing a
+    /// weight never changes the file) and lives as long as the model; do not truncate or rewrite the checkpoint files
+    /// in place while the model is alive (replacing them by rename is safe). False copies every tensor.
+    /// </summary>
+    public bool MemoryMapWeights { get; init; } = true;
 }
 
 /// <summary>Builds one architecture from a checkpoint folder's config and weights.</summary>

@@ -63,6 +63,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)]
     internal static partial int dst_autocast_enter(int deviceType, int enabled, int dtype, out int prevEnabled, out int prevDtype);
     [LibraryImport(Lib)] internal static partial int dst_autocast_exit(int deviceType, int prevEnabled, int prevDtype);
+    [LibraryImport(Lib)] internal static partial int dst_autocast_state(int deviceType, out int enabled, out int dtype);
 
     [LibraryImport(Lib)] internal static partial int dst_set_num_threads(int n);
     [LibraryImport(Lib)] internal static partial int dst_get_num_threads(out int n);

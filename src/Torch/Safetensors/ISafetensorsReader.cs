@@ -24,8 +24,10 @@ public interface ISafetensorsReader : IDisposable
     ReadOnlySpan<byte> GetBytes(string name);
 
     /// <summary>
-    /// Address of the tensor's first byte in the memory mapping (read-only memory: never write through it). Valid
-    /// while this reader or a lease on its file is alive; hand a lease to whoever keeps the pointer longer.
+    /// Address of the tensor's first byte in the memory mapping. The mapping is copy-on-write: a write through the
+    /// pointer never reaches the file, but every reader of this mapping sees it, so write only through a tensor you
+    /// own (the zero-copy tensors of <c>SafetensorsTorch.LoadTensor(copy: false)</c>). Valid while this reader or a
+    /// lease on its file is alive; hand a lease to whoever keeps the pointer longer.
     /// </summary>
     IntPtr GetPointer(string name);
 

@@ -3,7 +3,7 @@ using System.Collections.ObjectModel;
 namespace DiffusionSteering.Torch.Safetensors;
 
 /// <summary>
-/// One <c>.safetensors</c> file, memory-mapped read-only. The header is parsed and fully validated when the file is
+/// One <c>.safetensors</c> file, memory-mapped (copy-on-write: nothing done in memory reaches the file). The header is parsed and fully validated when the file is
 /// opened (see <see cref="SafetensorsRule"/> for the rules); tensor data is only touched when read.
 /// </summary>
 /// <remarks>

@@ -29,7 +29,10 @@ public sealed unsafe class SafetensorsLease : IDisposable
     /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
     public bool IsDisposed => Volatile.Read(ref _mapping) is null;
 
-    /// <summary>Address of the tensor's first byte; valid until this lease is disposed. Read-only memory.</summary>
+    /// <summary>
+    /// Address of the tensor's first byte; valid until this lease is disposed. The mapping is copy-on-write: writes
+    /// through it stay private to this process (and to every holder of this mapping) and never reach the file.
+    /// </summary>
     /// <exception cref="KeyNotFoundException">No such tensor in the file.</exception>
     /// <exception cref="ObjectDisposedException">The lease was disposed.</exception>
     public IntPtr GetPointer(string name)
@@ -47,6 +50,17 @@ public sealed unsafe class SafetensorsLease : IDisposable
         var mapping = Mapping;
         var info = TensorLookup.Find(Tensors, name, $"'{FilePath}'");
         return mapping.Span(info.FileOffset, info.ByteLength, $"Tensor '{name}'");
+    }
+
+    /// <summary>
+    /// A separate read-only mapping of just this tensor's bytes (see <see cref="SafetensorsMapping.MapRange"/>), for a
+    /// one-off copy; dispose it before this lease.
+    /// </summary>
+    internal SafetensorsMapping.TransientRange MapTransient(string name)
+    {
+        var mapping = Mapping;
+        var info = TensorLookup.Find(Tensors, name, $"'{FilePath}'");
+        return mapping.MapRange(info.FileOffset, info.ByteLength);
     }
 
     /// <summary>Releases this lease's hold on the mapping.</summary>

@@ -39,33 +39,40 @@ public static class SafetensorsTorch
     };
 
     /// <summary>
-    /// Loads one tensor. With no conversion (same dtype, CPU) and <paramref name="copy"/> false, the tensor views the
-    /// file's memory mapping directly (the mapping stays alive while the tensor does); otherwise it is converted into
-    /// a new tensor of <paramref name="dtype"/> on <paramref name="device"/>.
+    /// Loads one tensor. With no conversion (same dtype, CPU), <paramref name="copy"/> false and an element-aligned
+    /// address, the tensor views the file's memory mapping directly (zero-copy: nothing is read until the tensor is
+    /// used, and the mapping stays alive while the tensor does). The mapping is copy-on-write, so such a tensor may be
+    /// written: written pages become private to this process and the file never changes. Otherwise the bytes are
+    /// converted into a new tensor of <paramref name="dtype"/> on <paramref name="device"/> through a mapping of just
+    /// this tensor that is unmapped right after, so a load that copies tensor by tensor keeps at most one tensor's
+    /// file pages resident.
     /// </summary>
     public static Tensor LoadTensor(this ISafetensorsReader reader, string name, ScalarType? dtype = null, Device? device = null, bool copy = true)
     {
         var info = reader.GetInfo(name);
         var stored = ToScalarType(info.DType, name);
         var shape = info.GetShape();
+        var target = dtype ?? stored;
+        var onCpu = device is null || device.type == DeviceType.CPU;
+        if (info.ElementCount == 0)
+        {
+            using var empty = zeros(shape, stored);
+            return onCpu ? empty.to(target, copy: true) : empty.to(device!, target, copy: true);
+        }
         var lease = reader.AcquireLease(name);
-        Tensor view;
         try
         {
-            view = info.ElementCount == 0
-                ? zeros(shape, stored)
-                : from_blob(lease.GetPointer(name), shape, stored, lease);
+            if (!copy && target == stored && onCpu && lease.GetPointer(name) % stored.ElementSize() == 0)
+                return from_blob(lease.GetPointer(name), shape, stored, lease);
         }
         catch
         {
             lease.Dispose();
             throw;
         }
-        if (info.ElementCount == 0) lease.Dispose();
-        var target = dtype ?? stored;
-        var onCpu = device is null || device.type == DeviceType.CPU;
-        if (!copy && target == stored && onCpu) return view;
-        using (view)
+        using (lease)
+        using (var range = lease.MapTransient(name))
+        using (var view = from_blob(range.Pointer, shape, stored))
         {
             return onCpu ? view.to(target, copy: true) : view.to(device!, target, copy: true);
         }

@@ -412,6 +412,20 @@ int32_t dst_autocast_exit(int32_t device_type, int32_t prev_enabled, int32_t pre
   });
 }
 
+int32_t dst_autocast_state(int32_t device_type, int32_t* enabled, int32_t* dtype) {
+  return guard([&] {
+    if (device_type == 0) {
+      *enabled = at::autocast::is_cpu_enabled() ? 1 : 0;
+      *dtype = static_cast<int32_t>(at::autocast::get_autocast_cpu_dtype());
+    } else if (device_type == 1) {
+      *enabled = at::autocast::is_enabled() ? 1 : 0;
+      *dtype = static_cast<int32_t>(at::autocast::get_autocast_gpu_dtype());
+    } else {
+      throw std::invalid_argument("autocast: unknown device type code " + std::to_string(device_type));
+    }
+  });
+}
+
 int32_t dst_set_num_threads(int32_t n) {
   return guard([&] {
     if (n < 1) throw std::invalid_argument("set_num_threads: n must be at least 1, got " + std::to_string(n));

@@ -84,6 +84,7 @@ DST_EXPORT int32_t dst_set_grad_enabled(int32_t enabled, int32_t* previous);
 DST_EXPORT int32_t dst_autocast_enter(int32_t device_type, int32_t enabled, int32_t dtype, int32_t* prev_enabled,
                                       int32_t* prev_dtype);
 DST_EXPORT int32_t dst_autocast_exit(int32_t device_type, int32_t prev_enabled, int32_t prev_dtype);
+DST_EXPORT int32_t dst_autocast_state(int32_t device_type, int32_t* enabled, int32_t* dtype);
 
 // ---- runtime
 DST_EXPORT int32_t dst_set_num_threads(int32_t n);

@@ -115,5 +115,21 @@ public class ForwardParityTests
         }
     }
 
+    [Fact]
+    public void MdlmUnderBf16AutocastStaysCloseToFloat32()
+    {
+        using var scope = NewDisposeScope();
+        var expected = Tensors("mdlm-tiny", "forward.safetensors");
+        using var model = Load("mdlm-tiny");
+        using var noGrad = no_grad();
+        var input = new DenoiserInput(expected["input_ids"]) { NoiseLevel = expected["sigma"] };
+        Tensor logits;
+        using (autocast(DeviceType.CPU, ScalarType.BFloat16)) logits = model.Forward(input);
+        Assert.Equal(ScalarType.BFloat16, logits.dtype);
+        Assert.Equal(ScalarType.Float32, model.DType);
+        Assert.True(MaxAbsDiff(logits, expected["logits"]) <= 0.5, $"max abs diff {MaxAbsDiff(logits, expected["logits"])}");
+        Assert.True(MeanAbsDiff(logits, expected["logits"]) <= 0.06, $"mean abs diff {MeanAbsDiff(logits, expected["logits"])}");
+    }
+
     private static string FixturePaths_Models() => DiffusionSteering.Tests.FixturePaths.Fixture("models");
 }

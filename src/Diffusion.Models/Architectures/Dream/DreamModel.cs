@@ -53,7 +53,7 @@ public sealed class DreamModel : DenoiserModule
         var model = new DreamModel(parsed, META, dtype);
         try
         {
-            weights.LoadInto(model, dtype, options.Device ?? CPU, name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal));
+            weights.LoadInto(model, dtype, options.Device ?? CPU, name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal), options.MemoryMapWeights);
             model.eval();
             return model;
         }

@@ -55,7 +55,7 @@ public sealed class LladaModel : DenoiserModule
         var model = new LladaModel(parsed, META, dtype);
         try
         {
-            weights.LoadInto(model, dtype, device);
+            weights.LoadInto(model, dtype, device, zeroCopy: options.MemoryMapWeights);
             model.eval();
             return model;
         }

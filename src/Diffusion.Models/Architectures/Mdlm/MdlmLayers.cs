@@ -39,11 +39,17 @@ internal static class Dit
         return (x * (scale + 1.0) + shift).MoveToOuterDisposeScope();
     }
 
-    /// <summary>A Linear applied with its input cast to the weight dtype (autocast-style).</summary>
+    /// <summary>
+    /// A Linear applied with its input cast to the weight dtype (autocast-style), e.g. the float32 LayerNorm output into
+    /// bf16 weights. Under autocast the linear op casts both operands itself, so the input goes in as it is: casting it
+    /// to float32 weights first would only add a bf16→fp32→bf16 round trip (exact, but a full copy of the activation).
+    /// </summary>
     public static Tensor Linear(nn.Linear layer, Tensor x)
     {
         var dtype = layer.weight.dtype;
-        if (x.dtype == dtype) return layer.forward(x);
+        var input = x.dtype;
+        if (input == dtype) return layer.forward(x);
+        if (x.device_type is DeviceType.CPU or DeviceType.CUDA && is_autocast_enabled(x.device_type)) return layer.forward(x);
         using var cast = x.to(dtype);
         return layer.forward(cast);
     }

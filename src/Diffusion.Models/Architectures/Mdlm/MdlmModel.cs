@@ -63,7 +63,7 @@ public sealed class MdlmModel : DenoiserModule
         try
         {
             // The rotary inv_freq buffer is recomputed, never read (it may be absent or stale).
-            weights.LoadInto(model, dtype, options.Device ?? CPU, name => name == "backbone.rotary_emb.inv_freq");
+            weights.LoadInto(model, dtype, options.Device ?? CPU, name => name == "backbone.rotary_emb.inv_freq", options.MemoryMapWeights);
             model.eval();
             return model;
         }
