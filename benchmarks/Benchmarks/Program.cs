@@ -21,11 +21,12 @@ switch (name)
     case "load-memory-child": // hidden: one load in a fresh process (started by load-memory)
         LoadMemoryBenchmark.Child(args[1], args[2]);
         break;
-    case "sae-train": SaeTrainBenchmark.Run(Option("d-in", 768), Option("d-sae", 16384), Option("k", 32), Option("batch", 4096), Option("steps", 5), Option("warmup", 1), Option("threads", 2)); break;
+    case "sae-train": SaeTrainBenchmark.Run(options.Int("d-in", 768), options.Int("d-sae", 16384), options.Int("k", 32), options.Int("batch", 4096), options.Int("steps", 5), options.Int("warmup", 1), options.Int("threads", 2)); break;
     default:
         Console.WriteLine("""
             benchmarks (see benchmarks/README.md):
               matmul  [--n 2048] [--threads 2]
+              sae-train [--d-in 768] [--d-sae 16384] [--k 32] [--batch 4096] [--steps 5] [--threads 2]
               forward --model llada|mdlm [--batch 4] [--length 256] [--dtype fp32|bf16|both] [--threads 2]
                       [--warmup 2] [--repeats 7] [--mlp-hidden 2048] [--clock wall|cpu] [--check DIR]
               load-memory [--size-mb 1000] [--dir DIR]
