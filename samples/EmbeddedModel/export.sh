@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Exports the latest checkpoint of the embedded model's run into the repository:
+#   samples/EmbeddedModel/model/{config.json,generation_config.json,model.safetensors,tokenizer.json,training-summary.json}
+#   docs/embedded-model.md (model card: data, size, steps, held-out loss curve vs the unigram baseline, generations)
+# The exported folder is reloaded with DenoiserLoader, evaluated and sampled with LladaSampler before the card is written.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+RUN="${DS_RUN:-$HOME/.cache/diffusionsteering/runs/embedded-a}"
+OUT="${1:-$ROOT/samples/EmbeddedModel/model}"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+dotnet build -c Release -v q -nologo "$ROOT/samples/TrainDlm" >/dev/null
+cd "$ROOT"
+exec dotnet samples/TrainDlm/bin/Release/net10.0/TrainDlm.dll export --run "$RUN" --out "${OUT#$ROOT/}" \
+  --dtype bfloat16 --card docs/embedded-model.md --threads 2 "${@:2}"
