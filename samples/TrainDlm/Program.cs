@@ -83,10 +83,11 @@ public static class Program
               --max-minutes stops (with a checkpoint) after M minutes of training in total; the learning-rate schedule
               still spans --steps, so the same command with a larger M continues exactly.
               Set OMP_WAIT_POLICY=PASSIVE on shared machines (spinning OpenMP threads are many times slower there).
-          export --run RUN --out DIR [--dtype bfloat16|float32] [--card FILE.md] [--corpus DIR] [--threads 2]
+          export --run RUN --out DIR [--dtype bfloat16|float32] [--card FILE.md] [--threads 2] [--final]
               writes config.json, generation_config.json, model.safetensors, tokenizer.json (+ training-summary.json)
               from the latest checkpoint, reloads them with DenoiserLoader, measures the held-out ELBO and the
-              unigram baseline, samples with LladaSampler, and writes a model card
+              unigram baseline, samples with LladaSampler, and writes a model card (marked as a draft when the run has
+              not reached --steps, unless --final)
           generate --model DIR [--prompt TEXT]... [--length 48] [--steps 48] [--block 48] [--temperature 0.8]
                    [--remasking random|low-confidence] [--seed 0] [--count 1]
         """;
@@ -348,7 +349,8 @@ public static class Program
         if (args.Optional("card") is { } card)
         {
             File.WriteAllText(card, ModelCard.Write(config, state, heldOut, unigram, dtypeName, samples, output,
-                new FileInfo(Path.Combine(output, "model.safetensors")).Length, model.parameters().Sum(p => p.numel())));
+                new FileInfo(Path.Combine(output, "model.safetensors")).Length, model.parameters().Sum(p => p.numel()),
+                draft: state.Step < state.MaxSteps && !args.Flag("final")));
             Console.WriteLine($"wrote {card}");
         }
         return 0;

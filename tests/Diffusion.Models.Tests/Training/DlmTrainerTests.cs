@@ -6,6 +6,11 @@ using static DiffusionSteering.Torch.torch;
 
 namespace DiffusionSteering.Diffusion.Models.Tests.Training;
 
+/// <summary>Trainer tests churn many tensors: run them alone, so that tests counting live tensors are not disturbed.</summary>
+[CollectionDefinition(nameof(DlmTrainerTests), DisableParallelization = true)]
+public sealed class DlmTrainerCollection;
+
+[Collection(nameof(DlmTrainerTests))]
 public sealed class DlmTrainerTests : IDisposable
 {
     private const int Vocab = 40;
