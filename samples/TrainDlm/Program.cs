@@ -90,6 +90,8 @@ public static class Program
               not reached --steps, unless --final)
           generate --model DIR [--prompt TEXT]... [--length 48] [--steps 48] [--block 48] [--temperature 0.8]
                    [--remasking random|low-confidence] [--seed 0] [--count 1]
+          bench [--d-model 256] [--layers 4] [--heads 4] [--mlp 704] [--batch 32] [--threads 2] [--fp32] [--steps 10]
+              times a forward pass, a forward+backward pass and trainer steps of a random model on random tokens
         """;
 
     // ---------------------------------------------------------------------------------------------------------------
