@@ -17,8 +17,10 @@ if [ ! -s "$CACHE/built/corpus/train.txt" ]; then
   python3 "$ROOT/samples/EmbeddedModel/data/build_data.py"
 fi
 dotnet build -c Release -v q -nologo "$ROOT/samples/TrainDlm" >/dev/null
-TRAIN_DLM=(dotnet "$ROOT/samples/TrainDlm/bin/Release/net10.0/TrainDlm.dll")
+# Run from a private copy of the binaries, so that rebuilding the repository while training does not touch them.
 mkdir -p "$RUN"
+rm -rf "$RUN/app" && cp -a "$ROOT/samples/TrainDlm/bin/Release/net10.0" "$RUN/app"
+TRAIN_DLM=(dotnet "$RUN/app/TrainDlm.dll")
 if [ ! -s "$RUN/tokenizer.json" ]; then
   "${TRAIN_DLM[@]}" tokenizer --corpus "$CACHE/built/corpus/train.txt" --out "$RUN/tokenizer.json" --vocab 8192
 fi
