@@ -84,8 +84,8 @@ internal static class ModelCard
         s.AppendLine();
         s.AppendLine("## Example generations");
         s.AppendLine();
-        s.AppendLine("`LladaSampler`, 48 new tokens after `<|endoftext|>` + the prompt, exported weights, seeds 100+prompt index.");
-        s.AppendLine("The prompt is in bold; the text stops at the first generated `<|endoftext|>`.");
+        s.AppendLine("`LladaSampler`, 48 new tokens after `<|endoftext|>` + the prompt, 48 steps, end-of-text forbidden (`LogitsEosInf`),");
+        s.AppendLine("exported weights, seed 100 + prompt index; the prompt is in bold. Not cherry-picked: one sample per prompt and sampler.");
         s.AppendLine();
         foreach (var group in samples.GroupBy(x => x.Style))
         {

@@ -372,8 +372,8 @@ public static class Program
 
     public static IEnumerable<(string Style, LladaSamplerOptions Options)> CardSamplers() =>
     [
-        ("random order, T=0.8", new LladaSamplerOptions { GenLength = 48, Steps = 48, BlockLength = 48, Temperature = 0.8, Remasking = LladaRemasking.Random }),
-        ("low-confidence, blocks of 8, T=0.5", new LladaSamplerOptions { GenLength = 48, Steps = 48, BlockLength = 8, Temperature = 0.5, Remasking = LladaRemasking.LowConfidence }),
+        ("random order, T=0.8", new LladaSamplerOptions { GenLength = 48, Steps = 48, BlockLength = 48, Temperature = 0.8, Remasking = LladaRemasking.Random, LogitsEosInf = true }),
+        ("low-confidence, blocks of 8, T=0.5", new LladaSamplerOptions { GenLength = 48, Steps = 48, BlockLength = 8, Temperature = 0.5, Remasking = LladaRemasking.LowConfidence, LogitsEosInf = true }),
     ];
 
     public static string GenerateText(IDenoiser model, Tokenizer tokenizer, int eos, string prompt, LladaSamplerOptions options, ulong seed)
