@@ -67,6 +67,12 @@ internal static class ModelCard
         s.AppendLine("decay to 1e-4, gradient clipping at 1, bf16 autocast over float32 weights, 2 CPU threads on a shared 2-core machine;");
         s.AppendLine("GPT-2-style initialisation (N(0, 0.02), residual projections scaled by 1/√(2·layers)). Checkpointed every 5 minutes;");
         s.AppendLine("`bash samples/EmbeddedModel/train.sh` reproduces the run (and resumes it exactly when interrupted).");
+        if (state.Step < state.MaxSteps)
+        {
+            var lr = state.LossHistory.Count > 0 ? state.LossHistory[^1].LearningRate : double.NaN;
+            s.AppendLine(c, $"This export is from step {state.Step:N0} of the {state.MaxSteps:N0}-step schedule (the run stopped at its time limit, learning");
+            s.AppendLine(c, $"rate still {lr:0.0e0}); `bash samples/EmbeddedModel/train.sh --max-minutes N` with a larger N continues the same schedule.");
+        }
         s.AppendLine();
         s.AppendLine("## Held-out loss");
         s.AppendLine();
