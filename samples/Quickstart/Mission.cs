@@ -78,6 +78,7 @@ internal sealed class Mission(MissionOptions options, TextWriter log)
         var sampler = new LladaSampler(new LladaSamplerOptions
         {
             Steps = options.Steps, GenLength = options.GenLength, BlockLength = options.GenLength, Temperature = options.Temperature,
+            Remasking = options.Temperature == 0 ? LladaRemasking.Random : LladaRemasking.LowConfidence,
         });
 
         // ---- 2. attributes: scorers, contrastive features, directions

@@ -21,8 +21,11 @@ internal sealed record MissionOptions
     public int GenLength { get; init; } = 32;
     /// <summary>Denoising steps (one token per step by default).</summary>
     public int Steps { get; init; } = 32;
-    /// <summary>Sampling temperature.</summary>
-    public double Temperature { get; init; } = 0.8;
+    /// <summary>
+    /// Sampling temperature. 0 (default): greedy tokens in a random unmasking order (LLaDA's <c>random</c> remasking),
+    /// which makes the seeds matter at a fraction of the cost of float64 Gumbel noise over the vocabulary.
+    /// </summary>
+    public double Temperature { get; init; }
     /// <summary>Samples for each commitment profile.</summary>
     public int CommitmentSamples { get; init; } = 32;
     /// <summary>Steering strengths, in units of the layer's mean residual norm.</summary>
