@@ -32,6 +32,28 @@ public abstract class DenoiserModule : nn.Module<DenoiserInput, Tensor>, IDenois
     /// <inheritdoc />
     public Tensor Forward(DenoiserInput input) => forward(input);
 
+    /// <summary>
+    /// The loading path every built-in architecture shares: build the model on the meta device (no weight memory),
+    /// fill it tensor by tensor from the checkpoint folder's safetensors, switch to eval mode; dispose it on failure.
+    /// </summary>
+    protected static T LoadFromCheckpoint<T>(string folder, Func<Device, T> build, ScalarType dtype, Checkpoints.DenoiserLoadOptions options,
+        Func<string, bool>? ignorable = null) where T : DenoiserModule
+    {
+        using var weights = Checkpoints.CheckpointWeights.Open(folder);
+        var model = build(META);
+        try
+        {
+            weights.LoadInto(model, dtype, options.Device ?? CPU, ignorable, options.MemoryMapWeights);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     /// <inheritdoc />
     public virtual Tensor PredictionLogProbs(Tensor logits, Tensor inputIds) => logits.log_softmax(-1);
 

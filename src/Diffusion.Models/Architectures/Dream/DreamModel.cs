@@ -49,19 +49,7 @@ public sealed class DreamModel : DenoiserModule
     {
         var parsed = DreamConfig.FromConfig(config, options.AllowUnknownConfigKeys);
         var dtype = DenoiserLoader.ResolveDType(config, options);
-        using var weights = CheckpointWeights.Open(folder);
-        var model = new DreamModel(parsed, META, dtype);
-        try
-        {
-            weights.LoadInto(model, dtype, options.Device ?? CPU, name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal), options.MemoryMapWeights);
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return LoadFromCheckpoint(folder, device => new DreamModel(parsed, device, dtype), dtype, options, name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal));
     }
 
     /// <summary>

@@ -50,20 +50,7 @@ public sealed class LladaModel : DenoiserModule
         if (parsed.BosTokenId is null && File.Exists(generation))
             parsed = parsed with { BosTokenId = ModelConfig.Load(generation).GetOptionalInt("bos_token_id") };
         var dtype = DenoiserLoader.ResolveDType(config, options);
-        var device = options.Device ?? CPU;
-        using var weights = CheckpointWeights.Open(folder);
-        var model = new LladaModel(parsed, META, dtype);
-        try
-        {
-            weights.LoadInto(model, dtype, device, zeroCopy: options.MemoryMapWeights);
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return LoadFromCheckpoint(folder, device => new LladaModel(parsed, device, dtype), dtype, options);
     }
 
     /// <inheritdoc />

@@ -58,20 +58,9 @@ public sealed class MdlmModel : DenoiserModule
     {
         var parsed = MdlmConfig.FromConfig(config, options.AllowUnknownConfigKeys);
         var dtype = DenoiserLoader.ResolveDType(config, options);
-        using var weights = CheckpointWeights.Open(folder);
-        var model = new MdlmModel(parsed, META, dtype);
-        try
-        {
+        return LoadFromCheckpoint(folder, device => new MdlmModel(parsed, device, dtype), dtype, options,
             // The rotary inv_freq buffer is recomputed, never read (it may be absent or stale).
-            weights.LoadInto(model, dtype, options.Device ?? CPU, name => name == "backbone.rotary_emb.inv_freq", options.MemoryMapWeights);
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+            name => name == "backbone.rotary_emb.inv_freq");
     }
 
     /// <summary>
