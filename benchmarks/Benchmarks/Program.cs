@@ -12,6 +12,9 @@ switch (name)
     case "forward":
         ForwardBenchmark.Run(options);
         break;
+    case "generate":
+        GenerateBenchmark.Run(options);
+        break;
     case "overhead":
         OverheadBenchmark.Run(options);
         break;
@@ -29,6 +32,8 @@ switch (name)
               sae-train [--d-in 768] [--d-sae 16384] [--k 32] [--batch 4096] [--steps 5] [--threads 2]
               forward --model llada|mdlm [--batch 4] [--length 256] [--dtype fp32|bf16|both] [--threads 2]
                       [--warmup 2] [--repeats 7] [--mlp-hidden 2048] [--clock wall|cpu] [--check DIR]
+              generate --model llada|mdlm [--dtype bf16|fp32] [--batch 4] [--prompt 64] [--gen 64] [--steps 64]
+                       [--block 32] [--threads 2] [--warmup 1] [--repeats 3] [--clock wall|cpu] [--hooks]
               load-memory [--size-mb 1000] [--dir DIR]
               overhead [--n 20000] [--threads 1] [--clock wall|cpu]
             """);

@@ -29,4 +29,32 @@ internal static class Timing
         Array.Sort(times);
         return repeats % 2 == 1 ? times[repeats / 2] : 0.5 * (times[repeats / 2 - 1] + times[repeats / 2]);
     }
+
+    /// <summary>
+    /// Medians of two actions timed in alternation (a, b, a, b, …) after <paramref name="warmup"/> runs of each, so that
+    /// drifting machine load affects both alike.
+    /// </summary>
+    public static (double A, double B) MedianSecondsAlternating(Action a, Action b, int warmup, int repeats, string clock = "wall")
+    {
+        for (var i = 0; i < warmup; i++)
+        {
+            a();
+            b();
+        }
+        var timesA = new double[repeats];
+        var timesB = new double[repeats];
+        for (var i = 0; i < repeats; i++)
+        {
+            timesA[i] = MedianSeconds(a, 0, 1, clock);
+            timesB[i] = MedianSeconds(b, 0, 1, clock);
+        }
+        return (Median(timesA), Median(timesB));
+    }
+
+    private static double Median(double[] times)
+    {
+        Array.Sort(times);
+        var n = times.Length;
+        return n % 2 == 1 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+    }
 }

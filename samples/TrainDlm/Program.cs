@@ -78,8 +78,10 @@ public static class Program
                 [--seq 128] [--batch 32] [--steps 10000] [--lr 1e-3] [--warmup 200] [--min-lr-factor 0.1]
                 [--curriculum 1000] [--t-max0 0.3] [--weight-decay 0.01] [--clip 1] [--seed 1234]
                 [--eval-every 500] [--eval-windows 256] [--checkpoint-every 1000] [--checkpoint-minutes 5]
-                [--threads 2] [--fp32] [--log-every 50] [--max-minutes M]
+                [--threads 2] [--fp32] [--log-every 50] [--max-minutes M] [--init-from MODEL_DIR]
               DIR/train.txt and DIR/valid.txt: one document per line. Resumes from RUN/checkpoints when present.
+              --init-from starts a new run (new schedule, fresh optimizer) from the weights of a model folder or
+              checkpoint (config.json + model.safetensors): fine-tuning, or a second training phase.
               --max-minutes stops (with a checkpoint) after M minutes of training in total; the learning-rate schedule
               still spans --steps, so the same command with a larger M continues exactly.
               Set OMP_WAIT_POLICY=PASSIVE on shared machines (spinning OpenMP threads are many times slower there).
@@ -133,6 +135,14 @@ public static class Program
         var valid = LoadTokens(tokenizer, Path.Combine(corpus, "valid.txt"), Path.Combine(run, "tokens-valid.bin"), eos, logger, ct);
 
         var configPath = Path.Combine(run, "config.json");
+        var initFrom = args.Optional("init-from");
+        if (initFrom is not null && !File.Exists(Path.Combine(initFrom, "model.safetensors")))
+            throw new FileNotFoundException($"--init-from {initFrom}: no model.safetensors there");
+        if (!File.Exists(configPath) && initFrom is not null)
+        {
+            // Continue from another run's weights: same architecture, so the same config.json.
+            File.Copy(Path.Combine(initFrom, "config.json"), configPath);
+        }
         if (!File.Exists(configPath))
         {
             var config = LladaConfigJson(args.Int("d-model", 256), args.Int("layers", 4), args.Int("heads", 4), args.Int("mlp", 704),
@@ -144,7 +154,15 @@ public static class Program
         var seed = (ulong)args.Long("seed", 1234);
         manual_seed(seed);
         using var model = new LladaModel(parsed);
-        InitialiseWeights(model, parsed);
+        var resuming = Directory.Exists(Path.Combine(run, "checkpoints")) && Directory.EnumerateDirectories(Path.Combine(run, "checkpoints"), "step-*").Any();
+        if (initFrom is not null && !resuming)
+        {
+            // A new schedule (and optimizer state) over trained weights: fine-tuning, or a longer second phase.
+            using var scope = NewDisposeScope();
+            model.load_state_dict(SafetensorsTorch.Load(Path.Combine(initFrom, "model.safetensors"), ScalarType.Float32));
+            logger.LogInformation("Initialised the weights from {InitFrom}", initFrom);
+        }
+        else InitialiseWeights(model, parsed);
 
         var options = new DlmTrainerOptions
         {

@@ -98,6 +98,27 @@ public static partial class torch
         _ => throw new ArgumentException($"autocast has no state for device type {device_type}", nameof(device_type)),
     };
 
+    /// <summary>
+    /// The CPU allocator. This library installs, for the whole process, an allocator that serves every tensor of at
+    /// least 1 MiB from 2 MiB-aligned blocks advised as transparent huge pages and keeps freed blocks in a bounded cache
+    /// for the next tensor of that size: repeated forward passes then touch no fresh pages (each fresh page costs a
+    /// fault and zeroing; see docs/performance.md). Smaller tensors use libtorch's default allocator. Set the
+    /// environment variable <c>DSTORCH_CPU_ALLOCATOR=system</c> before start to keep libtorch's allocator, and
+    /// <c>DSTORCH_CPU_CACHE_MB</c> to bound the cache (default: 1/8 of physical memory, at most 2048 MiB).
+    /// </summary>
+    public static class cpu
+    {
+        /// <summary>Counters of the CPU allocator's large-block path (all zero when it is not installed).</summary>
+        public static CpuAllocatorStats memory_stats()
+        {
+            NativeMethods.Check(NativeMethods.dst_cpu_allocator_get_stats(out var s));
+            return new CpuAllocatorStats(s.Enabled != 0, s.MappedBytes, s.CachedBytes, s.CacheLimitBytes, s.CacheHits, s.CacheMisses);
+        }
+
+        /// <summary>Returns every cached (free) block to the operating system, as <c>torch.cuda.empty_cache()</c> does for GPU memory.</summary>
+        public static void empty_cache() => NativeMethods.dst_cpu_allocator_empty_cache();
+    }
+
     /// <summary>CUDA queries.</summary>
     public static class cuda
     {

@@ -21,6 +21,19 @@ internal struct DstValue
     public long Len;
 }
 
+/// <summary><c>dst_cpu_allocator_stats</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct CpuAllocatorStatsNative
+{
+    public int Enabled;
+    public int Reserved;
+    public long MappedBytes;
+    public long CachedBytes;
+    public long CacheLimitBytes;
+    public long CacheHits;
+    public long CacheMisses;
+}
+
 /// <summary>P/Invoke declarations of libdstorch (native/dstorch.h). Every int return is 0 on success.</summary>
 internal static unsafe partial class NativeMethods
 {
@@ -29,6 +42,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial IntPtr dst_last_error();
     [LibraryImport(Lib)] internal static partial long dst_live_tensors();
     [LibraryImport(Lib)] internal static partial IntPtr dst_version();
+    [LibraryImport(Lib)] internal static partial int dst_cpu_allocator_get_stats(out CpuAllocatorStatsNative stats);
+    [LibraryImport(Lib)] internal static partial void dst_cpu_allocator_empty_cache();
 
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int dst_find_op(string name, string overload, out IntPtr op);

@@ -92,6 +92,19 @@ DST_EXPORT int32_t dst_get_num_threads(int32_t* out);
 DST_EXPORT int32_t dst_cuda_device_count(int32_t* out);
 DST_EXPORT int32_t dst_cuda_synchronize(int32_t device_index);
 
+// ---- CPU allocator (cpu_allocator.cpp): large tensors from cached, huge-page-advised blocks
+typedef struct dst_cpu_allocator_stats {
+  int32_t enabled;           // 0 when DSTORCH_CPU_ALLOCATOR=system kept libtorch's default allocator
+  int32_t reserved;
+  int64_t mapped_bytes;      // large blocks mapped now (in use + cached)
+  int64_t cached_bytes;      // of which free, kept for reuse
+  int64_t cache_limit_bytes; // bound on cached_bytes
+  int64_t cache_hits;        // large allocations served from the cache
+  int64_t cache_misses;      // large allocations that mapped a new block
+} dst_cpu_allocator_stats;
+DST_EXPORT int32_t dst_cpu_allocator_get_stats(dst_cpu_allocator_stats* out);
+DST_EXPORT void dst_cpu_allocator_empty_cache(void);
+
 // ---- random generators
 DST_EXPORT int32_t dst_manual_seed(uint64_t seed);
 DST_EXPORT int32_t dst_generator_new(int32_t device_type, int32_t device_index, uint64_t seed, void** out);
