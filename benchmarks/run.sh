@@ -4,6 +4,7 @@
 #        benchmarks/run.sh forward --model llada|mdlm [--dtype fp32|bf16|both --batch 4 --length 256 --threads 2]
 #        benchmarks/run.sh forward --model llada --check DIR      (C# writes DIR/forward-check-llada.safetensors, Python compares)
 #        benchmarks/run.sh load-memory [--size-mb 1000]            (both sides load the same checkpoint, in a temp folder)
+#        benchmarks/run.sh generate --model llada|mdlm [--dtype bf16|fp32 --batch 4 --prompt 64 --gen 64 --steps 64 --block 32]
 #        benchmarks/run.sh overhead [--n 20000]
 # Set OMP_WAIT_POLICY / OPENBLAS_CORETYPE (and optionally GLIBC_TUNABLES) before calling to compare tuned environments
 # (see docs/performance.md); both sides inherit the same environment.

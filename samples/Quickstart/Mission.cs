@@ -255,9 +255,12 @@ internal sealed class Mission(MissionOptions options, TextWriter log)
         }
         var train = ReadSet(Path.Combine(folder, "train.tsv"));
         var test = ReadSet(Path.Combine(folder, "test.tsv"));
-        var scorer = NGramTextClassifier.Train(train, new NGramClassifierOptions());
+        var scorerFile = Path.Combine(options.ScorersFolder, name + ".json");
+        var shipped = File.Exists(scorerFile);
+        var scorer = shipped ? NGramTextClassifier.Load(scorerFile) : NGramTextClassifier.Train(train, new NGramClassifierOptions());
         var heldOut = scorer.Evaluate(test);
-        Log($"{name}: n-gram scorer trained on {train.Count} texts; held-out accuracy {F(heldOut.Accuracy)} on {heldOut.Count} ({string.Join(", ", scorer.Classes)})");
+        Log($"{name}: n-gram scorer {(shipped ? "loaded from " + scorerFile : $"trained on {train.Count} texts")}; held-out accuracy " +
+            $"{F(heldOut.Accuracy)} on {heldOut.Count} ({string.Join(", ", scorer.Classes)})");
 
         var random = new Random(17);
         long[] Ids(string text) => tokenizer.Encode(text, addSpecialTokens: false).Take(48).Select(i => (long)i).ToArray();

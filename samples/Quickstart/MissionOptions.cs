@@ -7,6 +7,11 @@ internal sealed record MissionOptions
     public string ModelFolder { get; init; } = "";
     /// <summary>SAE folder (SAELens format).</summary>
     public string SaeFolder { get; init; } = "";
+    /// <summary>
+    /// Trained attribute scorers: &lt;folder&gt;/&lt;attribute&gt;.json (NGramTextClassifier files, from TrainScorers). An
+    /// attribute without a file gets a scorer trained on its set's train.tsv in this run.
+    /// </summary>
+    public string ScorersFolder { get; init; } = "";
     /// <summary>Labelled sets: &lt;folder&gt;/&lt;attribute&gt;/{train,test}.tsv with label \t source \t text.</summary>
     public string SetsFolder { get; init; } = "";
     /// <summary>Where the report goes.</summary>

@@ -2,7 +2,7 @@
 //   load the model and its SAE → find each attribute's contrastive features → measure when each attribute commits
 //   during denoising → generate with no, uniform and adaptive steering (single attributes and all three at once) →
 //   print a table with 95% bootstrap intervals and write an HTML report with plots and example generations.
-// Usage: dotnet run -c Release --project samples/Quickstart [-- --model DIR --sae DIR --sets DIR --out DIR --quick]
+// Usage: dotnet run -c Release --project samples/Quickstart [-- --model DIR --sae DIR --sets DIR --scorers DIR --out DIR --quick]
 using DiffusionSteering.Samples.Quickstart;
 
 var repo = FindRepoRoot();
@@ -21,6 +21,7 @@ var options = new MissionOptions
     ModelFolder = Arg("model", Path.Combine(embedded, "model")),
     SaeFolder = Arg("sae", Path.Combine(embedded, "sae")),
     SetsFolder = Arg("sets", setsDefault),
+    ScorersFolder = Arg("scorers", Path.Combine(embedded, "scorers")),
     OutputFolder = Arg("out", Path.Combine(repo, "quickstart-report")),
 };
 if (args.Contains("--quick"))

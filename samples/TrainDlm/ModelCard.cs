@@ -9,7 +9,8 @@ namespace DiffusionSteering.Samples.TrainDlm;
 internal static class ModelCard
 {
     public static string Write(JsonObject config, DlmTrainerState state, double? heldOut, double? unigram, string dtype,
-        IReadOnlyList<(string Prompt, string Style, string Text)> samples, string folder, long fileBytes, long parameters, bool draft = false)
+        IReadOnlyList<(string Prompt, string Style, string Text)> samples, string folder, long fileBytes, long parameters, bool draft = false,
+        DlmTrainerState? previous = null)
     {
         var c = CultureInfo.InvariantCulture;
         var s = new StringBuilder();
@@ -67,11 +68,21 @@ internal static class ModelCard
         s.AppendLine("decay to 1e-4, gradient clipping at 1, bf16 autocast over float32 weights, 2 CPU threads on a shared 2-core machine;");
         s.AppendLine("GPT-2-style initialisation (N(0, 0.02), residual projections scaled by 1/√(2·layers)). Checkpointed every 5 minutes;");
         s.AppendLine("`bash samples/EmbeddedModel/train.sh` reproduces the run (and resumes it exactly when interrupted).");
+        if (previous is not null)
+        {
+            var phase2 = state.LossHistory.Where(p => p.Step > previous.Step).ToList();
+            var peak = phase2.Count > 0 ? phase2.Max(p => p.LearningRate) : double.NaN;
+            s.AppendLine();
+            s.AppendLine(c, $"Two phases. Phase 1 is the run above, stopped at step {previous.Step:N0} ({previous.TokensSeen / 1e6:F1} M tokens). Phase 2");
+            s.AppendLine(c, $"(`bash samples/EmbeddedModel/train-phase2.sh`, `TrainDlm train --init-from`) is a new run from phase 1's last checkpoint:");
+            s.AppendLine(c, $"fresh AdamW state, t ~ U(ε, 1) from the start (no curriculum), a new cosine schedule of {state.MaxSteps - previous.Step:N0} steps");
+            s.AppendLine(c, $"peaking at lr {peak:0.0e0} after its warm-up, and another data-order seed. Steps and tokens below count both phases.");
+        }
         if (state.Step < state.MaxSteps)
         {
             var lr = state.LossHistory.Count > 0 ? state.LossHistory[^1].LearningRate : double.NaN;
             s.AppendLine(c, $"This export is from step {state.Step:N0} of the {state.MaxSteps:N0}-step schedule (the run stopped at its time limit, learning");
-            s.AppendLine(c, $"rate still {lr:0.0e0}); `bash samples/EmbeddedModel/train.sh --max-minutes N` with a larger N continues the same schedule.");
+            s.AppendLine(c, $"rate still {lr:0.0e0}); `bash samples/EmbeddedModel/{(previous is null ? "train.sh" : "train-phase2.sh")} --max-minutes N` with a larger N continues the same schedule.");
         }
         s.AppendLine();
         s.AppendLine("## Held-out loss");
@@ -112,6 +123,17 @@ internal static class ModelCard
         s.AppendLine("  language model to use for anything else.");
         return s.ToString();
     }
+
+    /// <summary>One record for two training phases: the later one's steps, tokens, time and curves follow the earlier one's.</summary>
+    public static DlmTrainerState Concatenate(DlmTrainerState earlier, DlmTrainerState later) => later with
+    {
+        Step = earlier.Step + later.Step,
+        TokensSeen = earlier.TokensSeen + later.TokensSeen,
+        ElapsedSeconds = earlier.ElapsedSeconds + later.ElapsedSeconds,
+        MaxSteps = earlier.Step + later.MaxSteps,
+        ValidationHistory = [.. earlier.ValidationHistory, .. later.ValidationHistory.Select(p => p with { Step = p.Step + earlier.Step, TokensSeen = p.TokensSeen + earlier.TokensSeen })],
+        LossHistory = [.. earlier.LossHistory, .. later.LossHistory.Select(p => p with { Step = p.Step + earlier.Step, TokensSeen = p.TokensSeen + earlier.TokensSeen })],
+    };
 
     private static string Escape(string text) => text.Replace("|", "\\|").Replace("*", "\\*").Replace("_", "\\_").Replace("<", "&lt;");
 

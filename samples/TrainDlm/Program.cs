@@ -161,6 +161,12 @@ public static class Program
             using var scope = NewDisposeScope();
             model.load_state_dict(SafetensorsTorch.Load(Path.Combine(initFrom, "model.safetensors"), ScalarType.Float32));
             logger.LogInformation("Initialised the weights from {InitFrom}", initFrom);
+            // Keep the earlier phase's record (steps, tokens, held-out curve) for the model card.
+            if (File.Exists(Path.Combine(initFrom, DlmCheckpoint.TrainerFile)))
+            {
+                Directory.CreateDirectory(Path.Combine(run, PreviousPhaseFolder));
+                File.Copy(Path.Combine(initFrom, DlmCheckpoint.TrainerFile), Path.Combine(run, PreviousPhaseFolder, DlmCheckpoint.TrainerFile), overwrite: true);
+            }
         }
         else InitialiseWeights(model, parsed);
 
@@ -304,7 +310,12 @@ public static class Program
         set_num_threads(args.Int("threads", 2));
         var checkpoint = DlmCheckpoint.FindLatest(Path.Combine(run, "checkpoints"))
             ?? throw new InvalidOperationException($"no checkpoint in {run}/checkpoints");
-        var state = DlmCheckpoint.ReadState(checkpoint);
+        var phaseState = DlmCheckpoint.ReadState(checkpoint);
+        var previous = File.Exists(Path.Combine(run, PreviousPhaseFolder, DlmCheckpoint.TrainerFile))
+            ? DlmCheckpoint.ReadState(Path.Combine(run, PreviousPhaseFolder))
+            : null;
+        // The card and summary describe the whole training (earlier phase + this run) on one step and token axis.
+        var state = previous is null ? phaseState : ModelCard.Concatenate(previous, phaseState);
         Console.WriteLine($"exporting {checkpoint} (step {state.Step}, {state.TokensSeen:N0} tokens) to {output} as {dtypeName}");
 
         Directory.CreateDirectory(output);
@@ -370,11 +381,14 @@ public static class Program
         {
             File.WriteAllText(card, ModelCard.Write(config, state, heldOut, unigram, dtypeName, samples, output,
                 new FileInfo(Path.Combine(output, "model.safetensors")).Length, model.parameters().Sum(p => p.numel()),
-                draft: state.Step < state.MaxSteps && !args.Flag("final")));
+                draft: phaseState.Step < phaseState.MaxSteps && !args.Flag("final"), previous: previous));
             Console.WriteLine($"wrote {card}");
         }
         return 0;
     }
+
+    /// <summary>Where a run started with --init-from keeps the earlier phase's trainer record.</summary>
+    private const string PreviousPhaseFolder = "previous-phase";
 
     public static readonly string[] CardPrompts =
     [
