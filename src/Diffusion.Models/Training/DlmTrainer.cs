@@ -146,6 +146,7 @@ public sealed class DlmTrainer : IDisposable
             }
             double loss, gradNorm;
             using (var scope = NewDisposeScope())
+            using (enable_grad())   // a training step records gradients even when Train is called under no_grad
             {
                 var clean = tensor(window, [o.BatchSize, length], device: _model.Device);
                 var rates = MaskCorruption.SampleMaskRates(o.BatchSize, o.MinMaskRate, tMax, _generator, _model.Device);

@@ -109,6 +109,7 @@ public sealed class SaeTrainer : IDisposable
         if (activations.shape is not [> 0, var d] || d != Config.DIn)
             throw new ArgumentException($"activations must be [B, d_in = {Config.DIn}], got [{string.Join(", ", activations.shape)}]");
         using var scope = NewDisposeScope();
+        using var grad = enable_grad();   // a training step records gradients even when called under no_grad
         var x = activations.to(_sae.Device, ScalarType.Float32);
         if (!_initialized) Initialize(x);
         if (_scale != 1.0) x = x / _scale;
@@ -135,6 +136,7 @@ public sealed class SaeTrainer : IDisposable
     internal Dictionary<string, Tensor> Gradients(Tensor activations)
     {
         using var scope = NewDisposeScope();
+        using var grad = enable_grad();   // a training step records gradients even when called under no_grad
         var x = activations.to(_sae.Device, ScalarType.Float32);
         if (!_initialized) Initialize(x);
         if (_scale != 1.0) x = x / _scale;

@@ -82,6 +82,25 @@ public sealed class DlmTrainerTests : IDisposable
     }
 
     [Fact]
+    public void TrainingUnderNoGradRecordsItsOwnGradients()
+    {
+        using var scope = NewDisposeScope();
+        var train = Synthetic(100, 6);
+        var valid = Synthetic(20, 7);
+        using var plainModel = TinyModel(5);
+        using var insideModel = TinyModel(5);
+        using (var trainer = new DlmTrainer(plainModel, Small with { MaxSteps = 5 })) trainer.Train(train, valid);
+        using (no_grad())
+        using (var trainer = new DlmTrainer(insideModel, Small with { MaxSteps = 5 }))
+        {
+            trainer.Train(train, valid);
+            Assert.False(is_grad_enabled());   // the caller's mode is restored
+        }
+        foreach (var ((name, a), (_, b)) in plainModel.named_parameters().Zip(insideModel.named_parameters()))
+            Assert.True(a.equal(b), $"{name} differs after training under no_grad");
+    }
+
+    [Fact]
     public void TheMaskedPositionsHeadGivesTheSameLossAsTheFullForwardPass()
     {
         using var scope = NewDisposeScope();
