@@ -67,10 +67,10 @@ internal static class GenerateBenchmark
 
         var site = new ResidualSite(model.Spec.NumLayers / 2, HookPoint.ResidPost);
         using var zeroDirection = zeros([model.Spec.HiddenSize], autocastBf16 ? ScalarType.Float32 : dtype);
-        SamplingRequest Request(bool hooked) => new()
+        SamplingRequest Request(bool hooked, Generator generator) => new()
         {
             PromptIds = prompt,
-            Generator = new Generator(0),
+            Generator = generator,
             Observers = hooked ? [new ReadOneSite(site)] : [],
             Interventions = hooked ? [new ZeroIntervention(site, zeroDirection)] : [],
         };
@@ -79,7 +79,8 @@ internal static class GenerateBenchmark
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             using var amp = autocast(DeviceType.CPU, ScalarType.BFloat16, enabled: autocastBf16);
-            using var result = sample(Request(hooked));
+            using var generator = new Generator(0);
+            using var result = sample(Request(hooked, generator));
         };
 
         var head = $"generate {modelName,-5} {dtype,-8} B={batch} prompt={promptLength} gen={genLength} steps={steps}" +

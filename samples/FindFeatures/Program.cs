@@ -36,8 +36,10 @@ var tokenizer = Tokenizer.FromFile(Path.Combine(modelFolder, "tokenizer.json"));
 using var sae = SaeLoader.Load(saeFolder, model.Spec.HiddenSize);
 var layer = sae.Metadata.Layer ?? model.Spec.NumLayers / 2;
 
-// 2. Your texts as token ids: class A = the target label, class B = the rest (at most --per-class each, ≥ 4 tokens).
-var texts = File.ReadLines(textsPath).Select(line => line.Split('\t')).Select(p => (label: p[0], text: p[^1])).ToList();
+// 2. Your texts as token ids: class A = the target label, class B = the rest (a seeded random --per-class of each,
+//    ≥ 4 tokens, so that every other label can land in class B whatever the file's order).
+var random = new Random(1);
+var texts = File.ReadLines(textsPath).Select(line => line.Split('\t')).Select(p => (label: p[0], text: p[^1])).OrderBy(_ => random.Next()).ToList();
 long[] Ids(string text) => tokenizer.Encode(text, addSpecialTokens: false).Take(64).Select(i => (long)i).ToArray();
 var classA = texts.Where(t => t.label == target).Select(t => Ids(t.text)).Where(ids => ids.Length >= 4).Take(perClass).ToList();
 var classB = texts.Where(t => t.label != target).Select(t => Ids(t.text)).Where(ids => ids.Length >= 4).Take(perClass).ToList();
@@ -54,6 +56,11 @@ foreach (var f in selection.KeptPositive.Concat(selection.KeptNegative).Take(20)
 
 // 4. The features to steer with (SteerPerDirection strongest significant ones), for the other samples.
 var steering = selection.SteeringPositive.Select(f => f.Feature).ToArray();
+if (steering.Length == 0)
+{
+    Console.Error.WriteLine($"no feature is significantly more active for '{target}' (try more texts with --per-class, or another layer's SAE)");
+    return 1;
+}
 File.WriteAllText(output, JsonSerializer.Serialize(new { target, layer, features = steering }, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"steering features for '{target}': [{string.Join(", ", steering)}] → {Path.GetFullPath(output)}");
 return 0;

@@ -43,6 +43,13 @@ using var model = DenoiserLoader.CreateDefault().Load(modelFolder);
 var tokenizer = Tokenizer.FromFile(Path.Combine(modelFolder, "tokenizer.json"));
 using var sae = SaeLoader.Load(saeFolder, model.Spec.HiddenSize);
 var layer = sae.Metadata.Layer ?? model.Spec.NumLayers / 2;
+// The features must be this SAE's (FindFeatures records the layer it searched).
+if (featuresJson.RootElement.TryGetProperty("layer", out var searched) && searched.GetInt32() != layer)
+    throw new ArgumentException($"the features were found at layer {searched.GetInt32()}, but this SAE reads layer {layer}");
+if (features.Count == 0 || features.Any(f => f < 0 || f >= sae.DSae))
+    throw new ArgumentException($"the features must be 1 or more latent indices in [0, {sae.DSae}) of this SAE");
+if (!scorer.Classes.Contains(target))
+    throw new ArgumentException($"--target {target} is not one of the scorer's classes ({string.Join(", ", scorer.Classes)})");
 
 var prompt = tokenizer.Encode("The", addSpecialTokens: false).Select(i => (long)i).ToArray();
 using var prompts = tensor(Enumerable.Repeat(prompt, samples).SelectMany(p => p).ToArray(), [samples, prompt.Length]);

@@ -72,11 +72,12 @@ internal static class ModelCard
         {
             var phase2 = state.LossHistory.Where(p => p.Step > previous.Step).ToList();
             var peak = phase2.Count > 0 ? phase2.Max(p => p.LearningRate) : double.NaN;
+            var lowestTMax = phase2.Count > 0 ? phase2.Min(p => p.MaxMaskRate) : double.NaN;
             s.AppendLine();
             s.AppendLine(c, $"Two phases. Phase 1 is the run above, stopped at step {previous.Step:N0} ({previous.TokensSeen / 1e6:F1} M tokens). Phase 2");
-            s.AppendLine(c, $"(`bash samples/EmbeddedModel/train-phase2.sh`, `TrainDlm train --init-from`) is a new run from phase 1's last checkpoint:");
-            s.AppendLine(c, $"fresh AdamW state, t ~ U(ε, 1) from the start (no curriculum), a new cosine schedule of {state.MaxSteps - previous.Step:N0} steps");
-            s.AppendLine(c, $"peaking at lr {peak:0.0e0} after its warm-up, and another data-order seed. Steps and tokens below count both phases.");
+            s.AppendLine(c, $"(`TrainDlm train --init-from`, as `bash samples/EmbeddedModel/train-phase2.sh` runs it) is a new run from phase 1's last");
+            s.AppendLine(c, $"checkpoint with a fresh AdamW state and data-order seed {state.Seed} (phase 1: {previous.Seed}): a cosine schedule of");
+            s.AppendLine(c, $"{state.MaxSteps - previous.Step:N0} steps peaking at lr {peak:0.0e0}, t_max ≥ {lowestTMax:F2} throughout. Steps and tokens below count both phases.");
         }
         if (state.Step < state.MaxSteps)
         {
@@ -114,7 +115,7 @@ internal static class ModelCard
         }
         s.AppendLine("## Limitations");
         s.AppendLine();
-        s.AppendLine("- A 7.4 M-parameter model trained for about an hour on a CPU: it produces English words, local syntax and the style of");
+        s.AppendLine(c, $"- A {parameters / 1e6:F1} M-parameter model trained for {state.ElapsedSeconds / 3600:F1} hours on a CPU: it produces English words, local syntax and the style of");
         s.AppendLine("  its sources (film reviews, political addresses, dictionary glosses), not coherent sentences or facts.");
         s.AppendLine("- Trained on 128-token windows only (`max_sequence_length` 128).");
         s.AppendLine("- Half of its text is IMDB user reviews (opinionated, occasionally profane); the rest is mostly pre-1960 or");

@@ -136,9 +136,11 @@ public static class Program
 
         var configPath = Path.Combine(run, "config.json");
         var initFrom = args.Optional("init-from");
-        if (initFrom is not null && !File.Exists(Path.Combine(initFrom, "model.safetensors")))
+        // Resuming (a checkpoint exists) ignores --init-from: the checkpoint holds the weights.
+        var resuming = DlmCheckpoint.FindLatest(Path.Combine(run, "checkpoints")) is not null;
+        if (initFrom is not null && !resuming && !File.Exists(Path.Combine(initFrom, "model.safetensors")))
             throw new FileNotFoundException($"--init-from {initFrom}: no model.safetensors there");
-        if (!File.Exists(configPath) && initFrom is not null)
+        if (!File.Exists(configPath) && initFrom is not null && !resuming)
         {
             // Continue from another run's weights: same architecture, so the same config.json.
             File.Copy(Path.Combine(initFrom, "config.json"), configPath);
@@ -154,7 +156,6 @@ public static class Program
         var seed = (ulong)args.Long("seed", 1234);
         manual_seed(seed);
         using var model = new LladaModel(parsed);
-        var resuming = Directory.Exists(Path.Combine(run, "checkpoints")) && Directory.EnumerateDirectories(Path.Combine(run, "checkpoints"), "step-*").Any();
         if (initFrom is not null && !resuming)
         {
             // A new schedule (and optimizer state) over trained weights: fine-tuning, or a longer second phase.

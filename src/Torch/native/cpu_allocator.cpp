@@ -3,13 +3,15 @@
 // Why: on Linux every fresh page a tensor touches costs a page fault that zeroes it (several µs on a VM). glibc serves
 // large tensors (the logits of a forward pass, activations, gradients) with fresh mmaps and gives them back on free,
 // so a forward pass repeats tens of thousands of faults every time. This allocator serves every allocation of at least
-// kLargeBytes from 2 MiB-aligned anonymous mappings advised as transparent huge pages (512× fewer faults) and keeps
-// freed blocks in a bounded cache, keyed by size, for the next allocation of that size (no fault, no zeroing).
-// Smaller allocations go to libtorch's default allocator unchanged.
+// kLargeBytes from 2 MiB-aligned anonymous mappings advised as transparent huge pages (512× fewer faults; sizes are
+// rounded to 64 KiB, so the tail past the last whole huge page uses small pages) and keeps freed blocks in a bounded
+// cache, keyed by size, for the next allocation of that size (no fault, no zeroing); the least recently freed blocks
+// are unmapped first when the cache is full, and the whole cache when a mapping fails. Smaller allocations go to
+// libtorch's default allocator unchanged.
 //
 // It is installed when the library loads, for the whole process (libtorch has one CPU allocator per process).
-// Environment, read once at load: DSTORCH_CPU_ALLOCATOR=system keeps libtorch's default allocator;
-// DSTORCH_CPU_CACHE_MB sets the cache bound (default: 1/8 of physical memory, at most 2048 MiB).
+// Environment, read once at load (set it before the process starts): DSTORCH_CPU_ALLOCATOR=system keeps libtorch's
+// default allocator; DSTORCH_CPU_CACHE_MB sets the cache bound (default: 1/8 of physical memory, at most 2048 MiB).
 #include "dstorch.h"
 
 #include <c10/core/Allocator.h>
@@ -20,8 +22,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <list>
 #include <map>
 #include <mutex>
 #include <string>
@@ -32,6 +36,7 @@ namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kLargeBytes = size_t{1} << 20;
+constexpr size_t kSizeGranule = size_t{64} << 10;
 
 size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
@@ -39,14 +44,9 @@ class CachingCpuAllocator final : public c10::Allocator {
  public:
   explicit CachingCpuAllocator(size_t cache_limit) : cache_limit_(cache_limit) {}
 
-  c10::DataPtr allocate(size_t n) const override {
-    if (n < kLargeBytes) {
-      void* data = c10::alloc_cpu(n);
-      return {data, data, &c10::free_cpu, c10::Device(c10::DeviceType::CPU)};
-    }
-    void* data = take_block(round_up(n, kHugePage));
-    return {data, data, &delete_any, c10::Device(c10::DeviceType::CPU)};
-  }
+  // libtorch < 2.3 declares allocate() const, later versions non-const: define both, whichever matches overrides.
+  c10::DataPtr allocate(size_t n) const { return allocate_impl(n); }
+  c10::DataPtr allocate(size_t n) { return allocate_impl(n); }
 
   c10::DeleterFnPtr raw_deleter() const override { return &delete_any; }
 
@@ -61,15 +61,20 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   void empty_cache() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [size, blocks] : free_blocks_) {
-      for (void* block : blocks) ::munmap(block, size);
-      stats_.mapped_bytes -= static_cast<int64_t>(size * blocks.size());
-    }
-    free_blocks_.clear();
-    stats_.cached_bytes = 0;
+    while (!free_order_.empty()) evict_oldest();
   }
 
  private:
+  c10::DataPtr allocate_impl(size_t n) const {
+    if (n < kLargeBytes) {
+      void* data = c10::alloc_cpu(n);
+      return {data, data, &c10::free_cpu, c10::Device(c10::DeviceType::CPU)};
+    }
+    TORCH_CHECK(n <= SIZE_MAX / 2, "CPU allocator: cannot allocate ", n, " bytes");
+    void* data = take_block(round_up(n, kSizeGranule));
+    return {data, data, &delete_any, c10::Device(c10::DeviceType::CPU)};
+  }
+
   // Frees a pointer from either path: a large block goes back to the cache, anything else to libtorch's allocator.
   static void delete_any(void* data);
 
@@ -78,8 +83,11 @@ class CachingCpuAllocator final : public c10::Allocator {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = free_blocks_.find(size);
       if (it != free_blocks_.end() && !it->second.empty()) {
-        void* block = it->second.back();
+        auto position = it->second.back();
         it->second.pop_back();
+        if (it->second.empty()) free_blocks_.erase(it);
+        void* block = position->first;
+        free_order_.erase(position);
         stats_.cached_bytes -= static_cast<int64_t>(size);
         stats_.cache_hits++;
         live_blocks_[block] = size;
@@ -88,10 +96,27 @@ class CachingCpuAllocator final : public c10::Allocator {
       stats_.cache_misses++;
     }
     void* block = map_block(size);
+    if (block == nullptr) {
+      empty_cache();  // cached blocks of other sizes may be what stands in the way
+      block = map_block(size);
+    }
+    TORCH_CHECK(block != nullptr, "CPU allocator: out of memory (could not map ", size, " bytes)");
     std::lock_guard<std::mutex> lock(mutex_);
     live_blocks_[block] = size;
     stats_.mapped_bytes += static_cast<int64_t>(size);
     return block;
+  }
+
+  // Unmaps the least recently freed cached block (mutex held).
+  void evict_oldest() const {
+    auto [block, size] = free_order_.front();
+    auto it = free_blocks_.find(size);
+    it->second.erase(std::find(it->second.begin(), it->second.end(), free_order_.begin()));
+    if (it->second.empty()) free_blocks_.erase(it);
+    free_order_.pop_front();
+    ::munmap(block, size);
+    stats_.cached_bytes -= static_cast<int64_t>(size);
+    stats_.mapped_bytes -= static_cast<int64_t>(size);
   }
 
   // Returns true when the pointer was one of ours.
@@ -101,21 +126,25 @@ class CachingCpuAllocator final : public c10::Allocator {
     if (it == live_blocks_.end()) return false;
     const size_t size = it->second;
     live_blocks_.erase(it);
-    if (static_cast<size_t>(stats_.cached_bytes) + size <= cache_limit_) {
-      free_blocks_[size].push_back(data);
-      stats_.cached_bytes += static_cast<int64_t>(size);
-    } else {
+    if (size > cache_limit_) {
       ::munmap(data, size);
       stats_.mapped_bytes -= static_cast<int64_t>(size);
+      return true;
     }
+    // Make room by unmapping the least recently freed blocks, then keep this one.
+    while (static_cast<size_t>(stats_.cached_bytes) + size > cache_limit_) evict_oldest();
+    free_order_.emplace_back(data, size);
+    free_blocks_[size].push_back(std::prev(free_order_.end()));
+    stats_.cached_bytes += static_cast<int64_t>(size);
     return true;
   }
 
-  // A 2 MiB-aligned anonymous mapping of `size` bytes (a multiple of 2 MiB), advised as transparent huge pages.
+  // A 2 MiB-aligned anonymous mapping of `size` bytes (a multiple of 64 KiB), advised as transparent huge pages;
+  // null when the system has no memory for it.
   static void* map_block(size_t size) {
     const size_t padded = size + kHugePage;
     void* raw = ::mmap(nullptr, padded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    TORCH_CHECK(raw != MAP_FAILED, "CPU allocator: out of memory (could not map ", size, " bytes)");
+    if (raw == MAP_FAILED) return nullptr;
     const auto start = reinterpret_cast<uintptr_t>(raw);
     const uintptr_t aligned = round_up(start, kHugePage);
     if (aligned > start) ::munmap(raw, aligned - start);
@@ -129,7 +158,9 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   const size_t cache_limit_;
   mutable std::mutex mutex_;
-  mutable std::map<size_t, std::vector<void*>> free_blocks_;
+  // Cached blocks in the order they were freed (oldest first), and by size (each size's blocks as positions in that list).
+  mutable std::list<std::pair<void*, size_t>> free_order_;
+  mutable std::map<size_t, std::vector<std::list<std::pair<void*, size_t>>::iterator>> free_blocks_;
   mutable std::unordered_map<void*, size_t> live_blocks_;
   mutable dst_cpu_allocator_stats stats_{};
 };
@@ -146,7 +177,7 @@ size_t default_cache_limit() {
   if (const char* mb = std::getenv("DSTORCH_CPU_CACHE_MB")) {
     char* end = nullptr;
     const unsigned long long value = std::strtoull(mb, &end, 10);
-    if (end != mb && *end == '\0') return static_cast<size_t>(value) << 20;
+    if (end != mb && *end == '\0') return static_cast<size_t>(std::min<unsigned long long>(value, 1ULL << 40)) << 20;
   }
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const long page_size = ::sysconf(_SC_PAGE_SIZE);
