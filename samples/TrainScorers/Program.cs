@@ -3,6 +3,7 @@
 // label \t source \t text. Writes <out>/<name>.json (load with NGramTextClassifier.Load) and prints a Markdown table
 // of held-out accuracies with 95% intervals (the scorer card).
 // Usage: dotnet run -c Release --project samples/TrainScorers -- --sets DIR --out DIR [--only sentiment,topic]
+//        [--l2 1e-3] [--max-n 2] [--min-count 2]   (NGramClassifierOptions: L2 penalty, longest n-gram, document frequency)
 using System.Globalization;
 using DiffusionSteering.Steering.Eval.Scorers;
 
@@ -16,6 +17,12 @@ var sets = Arg("sets") ?? throw new ArgumentException("missing --sets DIR");
 var output = Arg("out") ?? throw new ArgumentException("missing --out DIR");
 var only = Arg("only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 Directory.CreateDirectory(output);
+var scorerOptions = new NGramClassifierOptions
+{
+    L2Penalty = double.Parse(Arg("l2") ?? "1e-3", CultureInfo.InvariantCulture),
+    MaxN = int.Parse(Arg("max-n") ?? "2", CultureInfo.InvariantCulture),
+    MinCount = int.Parse(Arg("min-count") ?? "2", CultureInfo.InvariantCulture),
+};
 
 static List<(string text, string label)> ReadSet(string path) =>
     File.ReadLines(path).Select((line, i) => line.Split('\t') switch
@@ -36,7 +43,7 @@ foreach (var folder in Directory.GetDirectories(sets).OrderBy(d => d, StringComp
     if (!File.Exists(Path.Combine(folder, "train.tsv")) || !File.Exists(Path.Combine(folder, "test.tsv"))) continue;
     var train = ReadSet(Path.Combine(folder, "train.tsv"));
     var test = ReadSet(Path.Combine(folder, "test.tsv"));
-    var scorer = NGramTextClassifier.Train(train, new NGramClassifierOptions());
+    var scorer = NGramTextClassifier.Train(train, scorerOptions);
     var heldOut = scorer.Evaluate(test);
     scorer.Save(Path.Combine(output, name + ".json"));
     var perClass = string.Join(", ", scorer.Classes.Select((c, i) => $"{c} {F(heldOut.PerClassAccuracy[i])}"));
