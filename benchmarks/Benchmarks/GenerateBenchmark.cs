@@ -11,8 +11,8 @@ namespace DiffusionSteering.Benchmarks;
 /// reference/generate.py): <c>--gen</c> new tokens after a random prompt of <c>--prompt</c> tokens, <c>--steps</c>
 /// steps, batch <c>--batch</c>.
 /// <list type="bullet">
-/// <item>LLaDA: <see cref="LladaSampler"/> (generate.py), temperature 0, low-confidence remasking, <c>--block</c>
-/// block length; bf16 = weights cast to bfloat16.</item>
+/// <item>LLaDA: <see cref="LladaSampler"/> (generate.py), temperature <c>--temperature</c> (default 0), low-confidence
+/// remasking, <c>--block</c> block length; bf16 = weights cast to bfloat16.</item>
 /// <item>MDLM: <see cref="MdlmSampler"/> with the <c>ddpm</c> predictor (one forward per step; <c>ddpm_cache</c> would
 /// skip a data-dependent number of them) and the final noise-removal forward; bf16 = float32 weights under bf16 autocast.</item>
 /// </list>
@@ -37,6 +37,7 @@ internal static class GenerateBenchmark
         var repeats = options.Int("repeats", 3);
         var clock = options.String("clock", "wall");
         var hooks = options.Flag("hooks");
+        var temperature = options.Double("temperature", 0);   // LLaDA only: > 0 adds generate.py's float64 Gumbel noise
         var dtype = options.String("dtype", "bf16") switch
         {
             "fp32" => ScalarType.Float32,
@@ -56,7 +57,7 @@ internal static class GenerateBenchmark
         Func<SamplingRequest, SamplingResult> sample;
         if (modelName == "llada")
         {
-            var sampler = new LladaSampler(new LladaSamplerOptions { Steps = steps, GenLength = genLength, BlockLength = blockLength });
+            var sampler = new LladaSampler(new LladaSamplerOptions { Steps = steps, GenLength = genLength, BlockLength = blockLength, Temperature = temperature });
             sample = request => sampler.Sample(model, request);
         }
         else
@@ -84,7 +85,7 @@ internal static class GenerateBenchmark
         };
 
         var head = $"generate {modelName,-5} {dtype,-8} B={batch} prompt={promptLength} gen={genLength} steps={steps}" +
-                   (modelName == "llada" ? $" block={blockLength}" : " ddpm") + $" threads={threads}";
+                   (modelName == "llada" ? $" block={blockLength}" + (temperature > 0 ? $" T={temperature}" : "") : " ddpm") + $" threads={threads}";
         if (!hooks)
         {
             var seconds = Timing.MedianSeconds(Generation(false), warmup, repeats, clock);

@@ -38,7 +38,14 @@ def num_transfer_tokens(masked_per_row, steps):
     return counts
 
 
-def llada_generate(w, cfg, prompt, steps, gen_length, block_length):
+def add_gumbel_noise(logits, temperature, generator):
+    """generate.py add_gumbel_noise: exp(logits) / (−log u)^T in float64, u ~ U[0, 1)."""
+    wide = logits.to(torch.float64)
+    noise = torch.rand(logits.shape, dtype=torch.float64, generator=generator)
+    return wide.exp() / (-torch.log(noise)) ** temperature
+
+
+def llada_generate(w, cfg, prompt, steps, gen_length, block_length, temperature=0.0, generator=None):
     mask_id = cfg["vocab"] - 1
     batch, prompt_length = prompt.shape
     length = prompt_length + gen_length
@@ -53,7 +60,7 @@ def llada_generate(w, cfg, prompt, steps, gen_length, block_length):
         for i in range(steps_per_block):
             mask_index = x == mask_id
             logits = forward.llada_forward(w, cfg, x)
-            x0 = logits.argmax(-1)
+            x0 = (logits if temperature == 0 else add_gumbel_noise(logits, temperature, generator)).argmax(-1)
             x0_p = logits.softmax(-1).gather(-1, x0.unsqueeze(-1)).squeeze(-1)
             x0_p[:, block_end:] = float("-inf")
             x0 = torch.where(mask_index, x0, x)
@@ -121,6 +128,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mlp-hidden", type=int, default=2048)
+    parser.add_argument("--temperature", type=float, default=0.0, help="LLaDA: > 0 adds float64 Gumbel noise")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     parser.add_argument("--hooks", action="store_true", help="(C# side only: the hook-overhead runs)")
     args = parser.parse_args()
@@ -138,12 +146,13 @@ def main():
     def generation():
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
             if args.model == "llada":
-                return llada_generate(w, cfg, prompt, args.steps, args.gen, args.block)
+                return llada_generate(w, cfg, prompt, args.steps, args.gen, args.block, args.temperature,
+                                      torch.Generator().manual_seed(0))
             return mdlm_generate(w, cfg, prompt, args.prompt + args.gen, args.steps, torch.Generator().manual_seed(0))
 
     seconds = forward.median_seconds(generation, args.warmup, args.repeats, args.clock)
     head = (f"generate {args.model:<5} {forward.dtype_name(dtype):<8} B={args.batch} prompt={args.prompt} gen={args.gen} "
-            f"steps={args.steps}" + (f" block={args.block}" if args.model == "llada" else " ddpm") + f" threads={args.threads}")
+            f"steps={args.steps}" + (f" block={args.block}" + (f" T={args.temperature:g}" if args.temperature > 0 else "") if args.model == "llada" else " ddpm") + f" threads={args.threads}")
     print(f"{head}: {seconds * 1e3:9.1f} ms  {args.batch * args.gen / seconds:7.1f} new tok/s"
           + ("  (CPU time)" if args.clock == "cpu" else ""), flush=True)
 
