@@ -8,39 +8,26 @@
 // FILE.tsv: one text per line, "label \t text" or "label \t source \t text". Defaults: the embedded model and SAE.
 using System.Globalization;
 using System.Text.Json;
-using DiffusionSteering.Diffusion.Models.Checkpoints;
-using DiffusionSteering.Diffusion.Models.Tokenizers;
-using DiffusionSteering.Sae.Core.Formats;
+using DiffusionSteering.Samples;
 using DiffusionSteering.Steering.Eval.Features;
 using static DiffusionSteering.Torch.torch;
 
-string? Arg(string name)
-{
-    var i = Array.IndexOf(args, "--" + name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-
-var embedded = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "EmbeddedModel");
-var modelFolder = Arg("model") ?? Path.Combine(embedded, "model");
-var saeFolder = Arg("sae") ?? Path.Combine(embedded, "sae");
-var textsPath = Arg("texts") ?? throw new ArgumentException("missing --texts FILE.tsv");
-var target = Arg("target") ?? throw new ArgumentException("missing --target LABEL");
-var perClass = int.Parse(Arg("per-class") ?? "120", CultureInfo.InvariantCulture);
-var output = Arg("out") ?? "features.json";
-set_num_threads(Math.Min(Environment.ProcessorCount, 2));
+var options = new SampleArgs(args);
+var textsPath = options.Required("texts", "FILE.tsv");
+var target = options.Required("target", "LABEL");
+var perClass = options.Int("per-class", 120);
+var output = options.Optional("out") ?? "features.json";
 using var noGrad = no_grad();
 
 // 1. The model, its tokenizer and the SAE (the SAE's metadata says which layer it reads).
-using var model = DenoiserLoader.CreateDefault().Load(modelFolder);
-var tokenizer = Tokenizer.FromFile(Path.Combine(modelFolder, "tokenizer.json"));
-using var sae = SaeLoader.Load(saeFolder, model.Spec.HiddenSize);
-var layer = sae.Metadata.Layer ?? model.Spec.NumLayers / 2;
+using var setup = new ModelWithSae(options);
+var (model, sae, layer) = (setup.Model, setup.Sae, setup.Layer);
 
 // 2. Your texts as token ids: class A = the target label, class B = the rest (a seeded random --per-class of each,
 //    ≥ 4 tokens, so that every other label can land in class B whatever the file's order).
 var random = new Random(1);
 var texts = File.ReadLines(textsPath).Select(line => line.Split('\t')).Select(p => (label: p[0], text: p[^1])).OrderBy(_ => random.Next()).ToList();
-long[] Ids(string text) => tokenizer.Encode(text, addSpecialTokens: false).Take(64).Select(i => (long)i).ToArray();
+long[] Ids(string text) => setup.Tokenizer.Encode(text, addSpecialTokens: false).Take(64).Select(i => (long)i).ToArray();
 var classA = texts.Where(t => t.label == target).Select(t => Ids(t.text)).Where(ids => ids.Length >= 4).Take(perClass).ToList();
 var classB = texts.Where(t => t.label != target).Select(t => Ids(t.text)).Where(ids => ids.Length >= 4).Take(perClass).ToList();
 if (classA.Count == 0 || classB.Count == 0) throw new ArgumentException($"need texts labelled '{target}' and texts with other labels in {textsPath}");

@@ -6,60 +6,33 @@
 //        --target CLASS [--model DIR] [--sae DIR] [--samples 32] [--steps 32] [--threshold 0.6] [--out profile.json]
 // features.json comes from FindFeatures; scorers from TrainScorers (the embedded ones: samples/EmbeddedModel/scorers).
 using System.Globalization;
-using System.Text.Json;
-using DiffusionSteering.Diffusion.Models.Checkpoints;
 using DiffusionSteering.Diffusion.Models.Sampling;
-using DiffusionSteering.Diffusion.Models.Tokenizers;
-using DiffusionSteering.Sae.Core.Formats;
-using DiffusionSteering.Steering.Eval.Scorers;
+using DiffusionSteering.Samples;
 using DiffusionSteering.Steering.Schedules.Commitment;
 using static DiffusionSteering.Torch.torch;
 
-string? Arg(string name)
-{
-    var i = Array.IndexOf(args, "--" + name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-int IntArg(string name, int fallback) => Arg(name) is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : fallback;
-
-var embedded = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "EmbeddedModel");
-var modelFolder = Arg("model") ?? Path.Combine(embedded, "model");
-var saeFolder = Arg("sae") ?? Path.Combine(embedded, "sae");
-var scorer = NGramTextClassifier.Load(Arg("scorer") ?? throw new ArgumentException("missing --scorer FILE.json"));
-var target = Arg("target") ?? throw new ArgumentException("missing --target CLASS");
-var samples = IntArg("samples", 32);
-var steps = IntArg("steps", 32);
-var output = Arg("out") ?? "profile.json";
-using var featuresJson = JsonDocument.Parse(File.ReadAllText(Arg("features") ?? throw new ArgumentException("missing --features FILE.json")));
-var features = featuresJson.RootElement.GetProperty("features").EnumerateArray().Select(e => e.GetInt64()).ToList();
-set_num_threads(Math.Min(Environment.ProcessorCount, 2));
+var options = new SampleArgs(args);
+var target = options.Required("target", "CLASS");
+var samples = options.Int("samples", 32);
+var steps = options.Int("steps", 32);
+var output = options.Optional("out") ?? "profile.json";
 using var noGrad = no_grad();
 
-using var model = DenoiserLoader.CreateDefault().Load(modelFolder);
-var tokenizer = Tokenizer.FromFile(Path.Combine(modelFolder, "tokenizer.json"));
-using var sae = SaeLoader.Load(saeFolder, model.Spec.HiddenSize);
-var layer = sae.Metadata.Layer ?? model.Spec.NumLayers / 2;
-// The features must be this SAE's (FindFeatures records the layer it searched).
-if (featuresJson.RootElement.TryGetProperty("layer", out var searched) && searched.GetInt32() != layer)
-    throw new ArgumentException($"the features were found at layer {searched.GetInt32()}, but this SAE reads layer {layer}");
-if (features.Count == 0 || features.Any(f => f < 0 || f >= sae.DSae))
-    throw new ArgumentException($"the features must be 1 or more latent indices in [0, {sae.DSae}) of this SAE");
-if (!scorer.Classes.Contains(target))
-    throw new ArgumentException($"--target {target} is not one of the scorer's classes ({string.Join(", ", scorer.Classes)})");
+using var setup = new ModelWithSae(options);
+var features = setup.ReadFeatures(options.Required("features", "FILE.json"));
+var scorer = ModelWithSae.ReadScorer(options.Required("scorer", "FILE.json"), target);
 
 // One short prompt repeated: every sample differs by its seed (random unmasking order).
-var prompt = tokenizer.Encode("The", addSpecialTokens: false).Select(i => (long)i).ToArray();
-using var prompts = tensor(Enumerable.Repeat(prompt, samples).SelectMany(p => p).ToArray(), [samples, prompt.Length]);
+using var prompts = setup.RepeatedPrompt("The", samples, out var prompt);
 var seeds = Enumerable.Range(0, samples).Select(i => (ulong)i).ToArray();
 var sampler = new LladaSampler(new LladaSamplerOptions { Steps = steps, GenLength = steps, BlockLength = steps, Remasking = LladaRemasking.Random });
 
 // The recorder observes every step; the scorer decides which samples express the attribute.
-var recorder = new CommitmentRecorder(sae, layer, features, generatedFrom: prompt.Length);
-string Text(long[] ids) => tokenizer.Decode(ids[prompt.Length..].Where(id => id != model.Spec.MaskTokenId).Select(id => (int)id), skipSpecialTokens: true);
+var recorder = new CommitmentRecorder(setup.Sae, setup.Layer, features, generatedFrom: prompt.Length);
 var (profile, confidences) = CommitmentMeasurement.Measure(
-    (request, ct) => sampler.Sample(model, request, ct), prompts, seeds, recorder,
-    ids => scorer.ProbabilityOf(Text(ids), target), threshold: double.Parse(Arg("threshold") ?? "0.6", CultureInfo.InvariantCulture),
-    model: Path.GetFileName(Path.GetFullPath(modelFolder)), attribute: target, batchSize: 16, smoothingWindow: 3, minimumKept: 4);
+    (request, ct) => sampler.Sample(setup.Model, request, ct), prompts, seeds, recorder,
+    ids => scorer.ProbabilityOf(setup.DecodeGenerated(ids[prompt.Length..]), target), threshold: options.Double("threshold", 0.6),
+    model: Path.GetFileName(Path.GetFullPath(setup.ModelFolder)), attribute: target, batchSize: 16, smoothingWindow: 3, minimumKept: 4);
 profile.Save(output);
 
 string F(double x) => x.ToString("F3", CultureInfo.InvariantCulture);

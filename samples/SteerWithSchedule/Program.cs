@@ -4,60 +4,34 @@
 // Usage: dotnet run -c Release --project samples/SteerWithSchedule -- --features features.json --scorer SCORER.json
 //        --target CLASS [--alpha 1.0] [--model DIR] [--sae DIR] [--samples 32] [--steps 32]
 // --alpha is in units of the layer's mean residual norm. features.json: FindFeatures; scorers: TrainScorers.
-using System.Globalization;
-using System.Text.Json;
-using DiffusionSteering.Diffusion.Models.Checkpoints;
 using DiffusionSteering.Diffusion.Models.Denoising;
 using DiffusionSteering.Diffusion.Models.Hooks;
 using DiffusionSteering.Diffusion.Models.Sampling;
-using DiffusionSteering.Diffusion.Models.Tokenizers;
-using DiffusionSteering.Sae.Core.Formats;
-using DiffusionSteering.Steering.Eval.Scorers;
+using DiffusionSteering.Samples;
 using DiffusionSteering.Steering.Schedules.Directions;
 using DiffusionSteering.Steering.Schedules.Interventions;
 using DiffusionSteering.Steering.Schedules.Schedules;
 using DiffusionSteering.Torch;
 using static DiffusionSteering.Torch.torch;
 
-string? Arg(string name)
-{
-    var i = Array.IndexOf(args, "--" + name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-int IntArg(string name, int fallback) => Arg(name) is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : fallback;
-
-var embedded = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "EmbeddedModel");
-var modelFolder = Arg("model") ?? Path.Combine(embedded, "model");
-var saeFolder = Arg("sae") ?? Path.Combine(embedded, "sae");
-var scorer = NGramTextClassifier.Load(Arg("scorer") ?? throw new ArgumentException("missing --scorer FILE.json"));
-var target = Arg("target") ?? throw new ArgumentException("missing --target CLASS");
-var alpha = double.Parse(Arg("alpha") ?? "1.0", CultureInfo.InvariantCulture);
-var samples = IntArg("samples", 32);
-var steps = IntArg("steps", 32);
-using var featuresJson = JsonDocument.Parse(File.ReadAllText(Arg("features") ?? throw new ArgumentException("missing --features FILE.json")));
-var features = featuresJson.RootElement.GetProperty("features").EnumerateArray().Select(e => e.GetInt64()).ToList();
-set_num_threads(Math.Min(Environment.ProcessorCount, 2));
+var options = new SampleArgs(args);
+var target = options.Required("target", "CLASS");
+var alpha = options.Double("alpha", 1.0);
+var samples = options.Int("samples", 32);
+var steps = options.Int("steps", 32);
 using var noGrad = no_grad();
 
-using var model = DenoiserLoader.CreateDefault().Load(modelFolder);
-var tokenizer = Tokenizer.FromFile(Path.Combine(modelFolder, "tokenizer.json"));
-using var sae = SaeLoader.Load(saeFolder, model.Spec.HiddenSize);
-var layer = sae.Metadata.Layer ?? model.Spec.NumLayers / 2;
-// The features must be this SAE's (FindFeatures records the layer it searched).
-if (featuresJson.RootElement.TryGetProperty("layer", out var searched) && searched.GetInt32() != layer)
-    throw new ArgumentException($"the features were found at layer {searched.GetInt32()}, but this SAE reads layer {layer}");
-if (features.Count == 0 || features.Any(f => f < 0 || f >= sae.DSae))
-    throw new ArgumentException($"the features must be 1 or more latent indices in [0, {sae.DSae}) of this SAE");
-if (!scorer.Classes.Contains(target))
-    throw new ArgumentException($"--target {target} is not one of the scorer's classes ({string.Join(", ", scorer.Classes)})");
+using var setup = new ModelWithSae(options);
+var (model, layer) = (setup.Model, setup.Layer);
+var features = setup.ReadFeatures(options.Required("features", "FILE.json"));
+var scorer = ModelWithSae.ReadScorer(options.Required("scorer", "FILE.json"), target);
 
-var prompt = tokenizer.Encode("The", addSpecialTokens: false).Select(i => (long)i).ToArray();
-using var prompts = tensor(Enumerable.Repeat(prompt, samples).SelectMany(p => p).ToArray(), [samples, prompt.Length]);
+using var prompts = setup.RepeatedPrompt("The", samples, out var prompt);
 var seeds = Enumerable.Range(0, samples).Select(i => (ulong)(100 + i)).ToArray();
 var sampler = new LladaSampler(new LladaSamplerOptions { Steps = steps, GenLength = steps, BlockLength = steps, Remasking = LladaRemasking.Random });
 
 // The direction: the features' decoder atoms, summed and normalised; strengths in units of the mean residual norm.
-using var direction = SteeringDirection.FromSaeFeatures(sae, features.Select(f => (f, 1.0)).ToList(), normalize: true);
+using var direction = SteeringDirection.FromSaeFeatures(setup.Sae, features.Select(f => (f, 1.0)).ToList(), normalize: true);
 var strength = alpha * MeanResidualNorm(model, layer, prompts, steps);
 
 // Your schedule: here, all of the strength in the first half of the trajectory, fading out linearly (α_t ∝ 1 − 2t/T).
@@ -75,8 +49,7 @@ foreach (var (name, schedule) in runs)
     using var result = sampler.Sample(model, new SamplingRequest { PromptIds = prompts, Seeds = seeds, Interventions = interventions });
     var length = (int)result.Sequences.size(1);
     var ids = result.Sequences.data<long>();
-    var texts = Enumerable.Range(0, samples).Select(r => tokenizer.Decode(ids.Skip(r * length + prompt.Length).Take(length - prompt.Length)
-        .Where(id => id != model.Spec.MaskTokenId).Select(id => (int)id), skipSpecialTokens: true).Trim()).ToList();
+    var texts = Enumerable.Range(0, samples).Select(r => setup.DecodeGenerated(ids.Skip(r * length + prompt.Length).Take(length - prompt.Length))).ToList();
     var hits = texts.Count(t => scorer.Classes[scorer.Classify(t)] == target);
     Console.WriteLine($"{name,-20} {hits,3}/{samples} classified '{target}'   e.g. \"The {texts[0]}\"");
 }
@@ -99,8 +72,9 @@ internal sealed class EarlyFadeSchedule(double alpha) : IInterventionSchedule
     {
         var half = totalSteps / 2.0;
         if (step >= half) return 0;
-        // Weights 1 − t/half for t < half, normalised to sum to T.
-        var weights = Enumerable.Range(0, (int)Math.Ceiling(half)).Sum(t => 1 - t / half);
+        // Σ_{t < n} (1 − t/half) over the n = ⌈half⌉ steps of the first half, so that the weights sum to T.
+        var n = Math.Ceiling(half);
+        var weights = n - n * (n - 1) / (2 * half);
         return alpha * totalSteps * (1 - step / half) / weights;
     }
 }

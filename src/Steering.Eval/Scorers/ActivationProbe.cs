@@ -133,18 +133,7 @@ public sealed class ActivationProbe
     /// <param name="source">Name used in error messages.</param>
     public static ActivationProbe FromJson(string json, string source = "activation probe JSON")
     {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"{source}: not valid JSON ({e.Message}).", e);
-        }
-
-        using (document)
+        using (JsonDocument document = ModelFiles.Parse(json, source))
         {
             JsonElement root = document.RootElement;
             ModelFiles.CheckHeader(root, FileFormat, FileVersion, source);

@@ -75,6 +75,20 @@ internal static class ModelFiles
         return new LogisticRegressionModel(weights, intercepts, classCount, featureCount, objective, gradient, iterations, converged);
     }
 
+    /// <summary>Parses a model file's JSON; malformed text becomes a <see cref="FormatException"/> naming the source.</summary>
+    public static JsonDocument Parse(string json, string source)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            return JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"{source}: not valid JSON ({e.Message}).", e);
+        }
+    }
+
     public static JsonElement Require(JsonElement parent, string name, JsonValueKind kind, string source)
     {
         if (!parent.TryGetProperty(name, out JsonElement value) || value.ValueKind != kind)

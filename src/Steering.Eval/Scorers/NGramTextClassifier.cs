@@ -198,18 +198,7 @@ public sealed class NGramTextClassifier : AttributeScorer
     /// <param name="source">Name used in error messages.</param>
     public static NGramTextClassifier FromJson(string json, string source = "n-gram classifier JSON")
     {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"{source}: not valid JSON ({e.Message}).", e);
-        }
-
-        using (document)
+        using (JsonDocument document = ModelFiles.Parse(json, source))
         {
             JsonElement root = document.RootElement;
             ModelFiles.CheckHeader(root, FileFormat, FileVersion, source);
